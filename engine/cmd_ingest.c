@@ -1,0 +1,152 @@
+/*
+ * cmd_ingest.c - recon ingest: read statement or ledger files into the database.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+
+#include <openssl/crypto.h>
+
+#include "cmd.h"
+#include "ingest.h"
+#include "log.h"
+#include "profile.h"
+#include "routekey.h"
+#include "store.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: recon ingest --db PATH --profile PROFILE [--channel NAME]\n"
+		"                    [--max-reject-share SHARE] [--key-file PATH] FILE...\n\n"
+		"Read each FILE through PROFILE (a shipped profile's name, or a profile file's\n"
+		"path) into the database at PATH, created if needed.  Each file is one\n"
+		"transaction; a file whose bytes were ingested before is skipped.\n\n"
+		"  --channel NAME          use NAME as every row's channel (the ledger's name\n"
+		"                          for the channel), overriding the profile\n"
+		"  --max-reject-share S    refuse a file when more than S of its rows are\n"
+		"                          rejected (default: the profile's, else 1%%)\n"
+		"  --key-file PATH         make route and order keys with HMAC-SHA-256 under\n"
+		"                          this secret (every ingest into one database must\n"
+		"                          use the same key)\n");
+}
+
+/* "1%", "0.5%" or a fraction such as "0.01", in parts per million; -1 if malformed. */
+static long parse_share(const char *s)
+{
+	long whole = 0, frac = 0, scale, digits = 0;
+	size_t len = strlen(s);
+	int percent = len > 0 && s[len - 1] == '%';
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	while (*s >= '0' && *s <= '9' && whole <= 100)
+		whole = whole * 10 + (*s++ - '0');
+	if (*s == '.') {
+		s++;
+		while (*s >= '0' && *s <= '9' && digits < 6) {
+			frac = frac * 10 + (*s++ - '0');
+			digits++;
+		}
+		if (digits == 0)
+			return -1;
+	}
+	if (percent ? strcmp(s, "%") != 0 : *s != '\0')
+		return -1;
+	for (; digits < 6; digits++)
+		frac *= 10;
+	scale = percent ? 10000 : 1000000;
+	whole = whole * scale + frac * scale / 1000000;
+	return whole > 1000000 ? -1 : whole;
+}
+
+int cmd_ingest(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "db", required_argument, NULL, 'd' },
+		{ "profile", required_argument, NULL, 'p' },
+		{ "channel", required_argument, NULL, 'c' },
+		{ "max-reject-share", required_argument, NULL, 's' },
+		{ "key-file", required_argument, NULL, 'k' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *db = NULL, *profile_name = NULL, *key_file = NULL;
+	struct ingest_options opts = { NULL, -1 };
+	struct profile *p = NULL;
+	struct store *s = NULL;
+	struct routekey *rk = NULL;
+	unsigned char key[ROUTEKEY_KEY_MAX], key_sha[ROUTEKEY_LEN];
+	size_t key_len = 0;
+	char err[600];
+	int c, i, status = 0;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'd': db = optarg; break;
+		case 'p': profile_name = optarg; break;
+		case 'c': opts.channel = optarg; break;
+		case 'k': key_file = optarg; break;
+		case 's':
+			opts.reject_share_ppm = parse_share(optarg);
+			if (opts.reject_share_ppm < 0) {
+				fprintf(stderr, "recon ingest: --max-reject-share takes a share such as 1%% or 0.5%%, not '%s'\n", optarg);
+				return EX_USAGE;
+			}
+			break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return EX_USAGE;
+		}
+	}
+	if (db == NULL || profile_name == NULL || optind >= argc) {
+		fprintf(stderr, "recon ingest: --db, --profile and at least one FILE are required\n");
+		usage(stderr);
+		return EX_USAGE;
+	}
+	if (opts.channel && (opts.channel[0] == '\0' || strlen(opts.channel) > 64)) {
+		fprintf(stderr, "recon ingest: --channel takes a name of 1 to 64 bytes\n");
+		return EX_USAGE;
+	}
+	p = profile_load(profile_name, err, sizeof(err));
+	if (p == NULL) {
+		log_event(LOG_ERROR, "cannot load profile", "error", err, NULL);
+		return EX_USAGE;
+	}
+	if (key_file && routekey_read_key_file(key_file, key, &key_len, key_sha, err, sizeof(err))) {
+		log_event(LOG_ERROR, "cannot load key file", "error", err, NULL);
+		status = EX_NOINPUT;
+		goto out;
+	}
+	rk = routekey_new(key_len ? key : NULL, key_len);
+	if (rk == NULL) {
+		log_event(LOG_ERROR, "cannot set up SHA-256 (OpenSSL)", NULL);
+		status = EX_SOFTWARE;
+		goto out;
+	}
+	if (store_open(db, &s, err, sizeof(err))) {
+		log_event(LOG_ERROR, "cannot open database", "error", err, NULL);
+		status = EX_CANTCREAT;
+		goto out;
+	}
+	if (ingest_check_key_mode(s, key_len ? key_sha : NULL)) {
+		status = EX_USAGE;
+		goto out;
+	}
+	for (i = optind; i < argc; i++) {
+		struct ingest_result res;
+		int rc = ingest_file(s, p, rk, argv[i], &opts, &res);
+
+		/* Keep the first failure's status; go on with the other files. */
+		if (rc && !status)
+			status = rc;
+	}
+out:
+	store_close(s);
+	routekey_free(rk);
+	profile_free(p);
+	OPENSSL_cleanse(key, sizeof(key));
+	return status;
+}

@@ -1,0 +1,475 @@
+/*
+ * ingest.c - the per-file pipeline (see ingest.h).
+ *
+ * Owns, per file: the normaliser, the per-reason skip counts (bounded), the first
+ * few reject reasons for the refusal message, and the transaction.
+ */
+#include "ingest.h"
+
+#include <errno.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sysexits.h>
+
+#include "log.h"
+#include "normalize.h"
+#include "reader.h"
+
+#define SKIP_REASONS_MAX 64 /* distinct skip reasons counted; the rest as "other" */
+#define FIRST_REJECTS 3
+
+struct skip_count {
+	char reason[96];
+	int64_t rows;
+};
+
+struct ingest_ctx {
+	struct store *s;
+	struct profile *p;
+	struct routekey *rk;
+	struct normalizer *norm;
+	const char *path;
+	int64_t file_id;
+	struct store_counts c;
+	int header_done;
+	int status;                /* sysexits status of a failure, 0 while fine */
+	struct skip_count skips[SKIP_REASONS_MAX + 1];
+	size_t n_skips;
+	char first_rejects[FIRST_REJECTS][200];
+	size_t n_first;
+};
+
+static void num(char *buf, size_t size, long long v)
+{
+	snprintf(buf, size, "%lld", v);
+}
+
+static void count_skip(struct ingest_ctx *x, const char *reason)
+{
+	size_t i;
+
+	for (i = 0; i < x->n_skips; i++)
+		if (strcmp(x->skips[i].reason, reason) == 0)
+			break;
+	if (i == x->n_skips) {
+		if (x->n_skips == SKIP_REASONS_MAX)
+			reason = "other";
+		for (i = 0; i < x->n_skips; i++)
+			if (strcmp(x->skips[i].reason, reason) == 0)
+				break;
+		if (i == x->n_skips) {
+			snprintf(x->skips[i].reason, sizeof(x->skips[i].reason), "%s", reason);
+			x->skips[i].rows = 0;
+			x->n_skips++;
+		}
+	}
+	x->skips[i].rows++;
+	x->c.skipped++;
+}
+
+static int db_error(struct ingest_ctx *x)
+{
+	log_event(LOG_ERROR, "database error", "file", x->path, "error", store_errmsg(x->s), NULL);
+	x->status = EX_SOFTWARE;
+	return 1;
+}
+
+static int reject(struct ingest_ctx *x, const struct reader_record *rec, const char *field,
+		  const char *reason)
+{
+	if (store_quarantine(x->s, x->file_id, rec->line, field, reason, rec->raw, rec->raw_len))
+		return db_error(x);
+	x->c.rejected++;
+	if (x->n_first < FIRST_REJECTS) {
+		snprintf(x->first_rejects[x->n_first++], sizeof(x->first_rejects[0]),
+			 "line %ld%s%s: %s", rec->line, field ? " field " : "", field ? field : "", reason);
+	}
+	return 0;
+}
+
+/* Digest of the canonical content, and the row's identity. */
+static int make_row(struct ingest_ctx *x, const struct canon_record *r, struct store_row *row,
+		    unsigned char uid[32], unsigned char content[32], unsigned char route[32],
+		    unsigned char order[32])
+{
+	int ledger = x->p->kind == PROFILE_LEDGER;
+	const char *type = profile_type_name(r->type);
+	char amount[24], when[24], fee[24];
+	const char *fields[7];
+	size_t lens[7];
+	size_t i;
+
+	num(amount, sizeof(amount), r->amount_minor);
+	num(when, sizeof(when), r->time_us);
+	if (r->has_fee)
+		num(fee, sizeof(fee), r->fee_minor);
+	else
+		fee[0] = '\0';
+	fields[0] = type;
+	fields[1] = r->order_ref;
+	fields[2] = amount;
+	fields[3] = r->currency;
+	fields[4] = when;
+	fields[5] = r->channel;
+	fields[6] = fee;
+	for (i = 0; i < 7; i++)
+		lens[i] = strlen(fields[i]);
+	if (routekey_digest(x->rk, ledger ? "ledger-content-v1" : "statement-content-v1",
+			    fields, lens, 7, content))
+		return -1;
+	if (r->id[0] != '\0') {
+		const char *idf[2] = { r->channel, r->id };
+		size_t idl[2] = { strlen(r->channel), strlen(r->id) };
+
+		if (ledger) {
+			if (routekey_digest(x->rk, "ledger-uid-v1", idf + 1, idl + 1, 1, uid))
+				return -1;
+		} else if (routekey_digest(x->rk, "statement-uid-v1", idf, idl, 2, uid)) {
+			return -1;
+		}
+	} else {
+		int64_t ordinal = 0;
+		char ord[24];
+		const char *cf[2] = { (const char *)content, ord };
+		size_t cl[2] = { 32, 0 };
+
+		if (store_ordinal_next(x->s, content, &ordinal))
+			return -2;
+		num(ord, sizeof(ord), ordinal);
+		cl[1] = strlen(ord);
+		if (routekey_digest(x->rk, ledger ? "ledger-uid-content-v1" : "statement-uid-content-v1",
+				    cf, cl, 2, uid))
+			return -1;
+	}
+	if (routekey_order(x->rk, r->order_ref, order))
+		return -1;
+	row->route_key = NULL;
+	if (r->type == TYPE_CHARGE || r->type == TYPE_PAID || r->type == TYPE_REFUND ||
+	    r->type == TYPE_REFUNDED) {
+		const char *kind = r->type == TYPE_CHARGE || r->type == TYPE_PAID ? "CHARGE" : "REFUND";
+		if (routekey_route(x->rk, kind, r->channel, r->order_ref, r->currency, r->amount_minor, route))
+			return -1;
+		row->route_key = route;
+	}
+	row->uid = uid;
+	row->content = content;
+	row->order_key = order;
+	row->id = r->id;
+	row->order_ref = r->order_ref;
+	row->type = type;
+	row->amount_minor = r->amount_minor;
+	row->currency = r->currency;
+	row->time_us = r->time_us;
+	row->channel = r->channel;
+	row->has_fee = r->has_fee;
+	row->fee_minor = r->fee_minor;
+	row->line = r->line;
+	return 0;
+}
+
+static int on_record(void *ctx, const struct reader_record *rec)
+{
+	struct ingest_ctx *x = ctx;
+	struct canon_record r;
+	struct store_row row;
+	unsigned char uid[32], content[32], route[32], order[32];
+	const char *reason = NULL, *field = NULL;
+	enum store_outcome outcome;
+	int64_t kept = 0;
+	int rc;
+
+	if (rec->is_header || (!x->p->has_header && !x->header_done)) {
+		char err[512];
+
+		if (normalize_header(x->norm, rec, err, sizeof(err))) {
+			char line[24];
+			num(line, sizeof(line), rec->line);
+			log_event(LOG_ERROR, "file refused: header does not fit the profile", "file", x->path,
+				  "line", line, "profile", x->p->name, "error", err, NULL);
+			x->status = EX_DATAERR;
+			return 1;
+		}
+		x->header_done = 1;
+		if (rec->is_header)
+			return 0;
+	}
+	x->c.read++;
+	switch (normalize_record(x->norm, rec, &r, &reason, &field)) {
+	case NORMALIZE_SKIP:
+		count_skip(x, reason);
+		return 0;
+	case NORMALIZE_REJECT:
+		return reject(x, rec, field, reason);
+	case NORMALIZE_OK:
+		break;
+	}
+	rc = make_row(x, &r, &row, uid, content, route, order);
+	if (rc == -2)
+		return db_error(x);
+	if (rc) {
+		/* Only an over-long encoding gets here; OpenSSL failures are internal. */
+		return reject(x, rec, NULL, "values too long to key");
+	}
+	if (x->p->kind == PROFILE_LEDGER)
+		rc = store_insert_event(x->s, x->file_id, &row, &outcome, &kept);
+	else
+		rc = store_insert_statement(x->s, x->file_id, &row, &outcome, &kept);
+	if (rc)
+		return db_error(x);
+	switch (outcome) {
+	case STORE_INSERTED:
+		x->c.inserted++;
+		break;
+	case STORE_DUPLICATE:
+		x->c.duplicate++;
+		break;
+	case STORE_CONFLICT: {
+		char line[24];
+
+		x->c.conflict++;
+		num(line, sizeof(line), rec->line);
+		log_event(LOG_WARN, "id seen again with different content; first version kept",
+			  "file", x->path, "line", line, "id", r.id, NULL);
+		if (store_conflict(x->s, x->file_id, rec->line,
+				   x->p->kind == PROFILE_LEDGER ? "ledger" : "statement", r.id, kept,
+				   rec->raw, rec->raw_len))
+			return db_error(x);
+		break;
+	}
+	}
+	return 0;
+}
+
+/* SHA-256 of the file's bytes; its size into *BYTES.  Returns a sysexits status. */
+static int hash_file(const char *path, unsigned char out[32], int64_t *bytes)
+{
+	FILE *f = fopen(path, "rb");
+	EVP_MD_CTX *md = NULL;
+	unsigned char buf[65536];
+	unsigned int len = 0;
+	size_t n;
+	int status = EX_IOERR;
+
+	*bytes = 0;
+	if (f == NULL) {
+		log_event(LOG_ERROR, "cannot open input file", "file", path, "error", strerror(errno), NULL);
+		return errno == ENOENT || errno == ENOTDIR ? EX_NOINPUT : EX_IOERR;
+	}
+	md = EVP_MD_CTX_new();
+	if (md == NULL || !EVP_DigestInit_ex(md, EVP_sha256(), NULL)) {
+		status = EX_SOFTWARE;
+		goto out;
+	}
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0) {
+		if (!EVP_DigestUpdate(md, buf, n)) {
+			status = EX_SOFTWARE;
+			goto out;
+		}
+		*bytes += (int64_t)n;
+	}
+	if (ferror(f)) {
+		log_event(LOG_ERROR, "cannot read input file", "file", path, "error", strerror(errno), NULL);
+		goto out;
+	}
+	if (!EVP_DigestFinal_ex(md, out, &len)) {
+		status = EX_SOFTWARE;
+		goto out;
+	}
+	status = 0;
+out:
+	if (status == EX_SOFTWARE)
+		log_event(LOG_ERROR, "cannot hash input file", "file", path, NULL);
+	EVP_MD_CTX_free(md);
+	fclose(f);
+	return status;
+}
+
+static int refuse_for_rejects(struct ingest_ctx *x, long ppm)
+{
+	int64_t considered = x->c.inserted + x->c.duplicate + x->c.conflict + x->c.rejected;
+	char rejected[24], total[24], limit[32], first[FIRST_REJECTS * 200 + 8];
+	size_t i;
+
+	/* Integer arithmetic: rejected / considered > ppm / 1e6. */
+	if (x->c.rejected == 0 || x->c.rejected * 1000000 <= (int64_t)ppm * considered)
+		return 0;
+	num(rejected, sizeof(rejected), x->c.rejected);
+	num(total, sizeof(total), considered);
+	snprintf(limit, sizeof(limit), "%ld.%04ld%%", ppm / 10000, ppm % 10000);
+	first[0] = '\0';
+	for (i = 0; i < x->n_first; i++) {
+		if (i)
+			strcat(first, "; ");
+		strcat(first, x->first_rejects[i]);
+	}
+	log_event(LOG_ERROR, "file refused: too many rejected rows (wrong profile?)", "file", x->path,
+		  "profile", x->p->name, "rejected", rejected, "rows", total, "max_reject_share", limit,
+		  "first", first, NULL);
+	return 1;
+}
+
+int ingest_file(struct store *s, struct profile *p, struct routekey *rk, const char *path,
+		const struct ingest_options *opts, struct ingest_result *res)
+{
+	struct ingest_ctx *x = NULL;
+	struct reader_options ro;
+	struct reader_error rerr;
+	struct store_file sf;
+	unsigned char sha[32];
+	int64_t bytes = 0;
+	long ppm;
+	int status, rc;
+	size_t i;
+
+	memset(res, 0, sizeof(*res));
+	status = hash_file(path, sha, &bytes);
+	if (status)
+		return status;
+	if (bytes == 0) {
+		log_event(LOG_ERROR, "file refused: empty file (0 bytes)", "file", path, NULL);
+		return EX_DATAERR;
+	}
+	rc = store_file_find(s, sha, &res->file_id);
+	if (rc < 0) {
+		log_event(LOG_ERROR, "database error", "file", path, "error", store_errmsg(s), NULL);
+		return EX_SOFTWARE;
+	}
+	if (rc == 1) {
+		char id[24];
+		num(id, sizeof(id), res->file_id);
+		log_event(LOG_INFO, "already ingested (same bytes); nothing to do", "file", path,
+			  "file_id", id, NULL);
+		res->already = 1;
+		return 0;
+	}
+
+	x = calloc(1, sizeof(*x));
+	if (x == NULL)
+		return EX_OSERR;
+	x->s = s;
+	x->p = p;
+	x->rk = rk;
+	x->path = path;
+	x->norm = normalize_new(p, opts->channel);
+	if (x->norm == NULL) {
+		free(x);
+		return EX_OSERR;
+	}
+	memset(&sf, 0, sizeof(sf));
+	sf.sha256 = sha;
+	sf.path = path;
+	sf.kind = p->kind == PROFILE_LEDGER ? "ledger" : "statement";
+	sf.profile = p->name;
+	sf.profile_sha256 = p->sha256;
+	sf.channel = opts->channel;
+	sf.bytes = bytes;
+	if (store_begin(s) || store_file_insert(s, &sf, &x->file_id) || store_ordinal_reset(s)) {
+		db_error(x);
+		goto done;
+	}
+
+	memset(&ro, 0, sizeof(ro));
+	ro.path = path;
+	ro.encoding = p->encoding;
+	ro.delimiter = p->delimiter;
+	ro.quote = p->quote;
+	ro.has_header = p->has_header;
+	ro.preamble_lines = p->preamble_lines;
+	ro.header_prefix = p->header_prefix;
+	ro.header_regex = p->has_header_regex ? &p->header_regex : NULL;
+	ro.skip_prefixes = (const char *const *)p->skip_prefixes;
+	ro.n_skip_prefixes = p->n_skip_prefixes;
+	ro.footer_prefixes = (const char *const *)p->footer_prefixes;
+	ro.n_footer_prefixes = p->n_footer_prefixes;
+	ro.max_record = p->max_record;
+	rc = reader_run(&ro, on_record, x, &rerr, NULL);
+	if (rc < 0) {
+		char line[24], col[24];
+
+		num(line, sizeof(line), rerr.line);
+		num(col, sizeof(col), rerr.column);
+		log_event(LOG_ERROR, rc == READER_EIO ? "cannot read input file" : "file refused",
+			  "file", path, "line", rerr.line ? line : NULL, "column", rerr.column ? col : NULL,
+			  "error", rerr.message, NULL);
+		x->status = rc == READER_EIO ? EX_IOERR : rc == READER_ENOMEM ? EX_OSERR : EX_DATAERR;
+		goto done;
+	}
+	if (x->status)
+		goto done;
+	if (p->has_header && !x->header_done) {
+		log_event(LOG_ERROR, "file refused: no header line", "file", path, NULL);
+		x->status = EX_DATAERR;
+		goto done;
+	}
+	ppm = opts->reject_share_ppm >= 0 ? opts->reject_share_ppm : p->reject_share_ppm;
+	if (refuse_for_rejects(x, ppm)) {
+		x->status = EX_DATAERR;
+		goto done;
+	}
+	for (i = 0; i < x->n_skips; i++)
+		if (store_skip_add(s, x->file_id, x->skips[i].reason, x->skips[i].rows)) {
+			db_error(x);
+			goto done;
+		}
+	if (store_file_finish(s, x->file_id, &x->c) || store_commit(s)) {
+		db_error(x);
+		goto done;
+	}
+	{
+		char a[24], b[24], c[24], d[24], e[24], f[24];
+		num(a, sizeof(a), x->c.read);
+		num(b, sizeof(b), x->c.inserted);
+		num(c, sizeof(c), x->c.duplicate);
+		num(d, sizeof(d), x->c.conflict);
+		num(e, sizeof(e), x->c.rejected);
+		num(f, sizeof(f), x->c.skipped);
+		log_event(x->c.rejected || x->c.conflict ? LOG_WARN : LOG_INFO, "file ingested",
+			  "file", path, "profile", p->name, "rows", a, "inserted", b, "duplicate", c,
+			  "conflict", d, "rejected", e, "skipped", f, NULL);
+		for (i = 0; i < x->n_first && x->c.rejected; i++)
+			log_event(LOG_WARN, "row rejected", "file", path, "where", x->first_rejects[i], NULL);
+	}
+	res->counts = x->c;
+	res->file_id = x->file_id;
+done:
+	status = x->status;
+	if (status && store_rollback(s))
+		log_event(LOG_ERROR, "rollback failed", "file", path, "error", store_errmsg(s), NULL);
+	normalize_free(x->norm);
+	free(x);
+	return status;
+}
+
+int ingest_check_key_mode(struct store *s, const unsigned char *key_sha256)
+{
+	char want[64], have[64];
+	int rc;
+
+	if (key_sha256) {
+		char hex[65];
+		routekey_hex(key_sha256, hex);
+		snprintf(want, sizeof(want), "hmac-sha256:%.16s", hex);
+	} else {
+		snprintf(want, sizeof(want), "sha256");
+	}
+	rc = store_setting_get(s, "routekey", have, sizeof(have));
+	if (rc < 0)
+		goto db;
+	if (rc == 1) {
+		if (strcmp(have, want) == 0)
+			return 0;
+		log_event(LOG_ERROR, "this database's keys were made another way; use the same key file",
+			  "database_keys", have, "these_keys", want, NULL);
+		return -1;
+	}
+	if (store_begin(s) || store_setting_set(s, "routekey", want) || store_commit(s))
+		goto db;
+	return 0;
+db:
+	log_event(LOG_ERROR, "database error", "error", store_errmsg(s), NULL);
+	store_rollback(s);
+	return -1;
+}

@@ -1,0 +1,45 @@
+/*
+ * ingest.h - one source file into the store: read -> normalise -> key -> store.
+ *
+ * Each file is one transaction: either all its good rows, its quarantined rows
+ * and its file record are committed, or (refused file, structural error, I/O
+ * error) nothing of it is kept.  A file whose bytes were ingested before is a
+ * no-op that says so.
+ */
+#ifndef RECON_INGEST_H
+#define RECON_INGEST_H
+
+#include <stdint.h>
+
+#include "profile.h"
+#include "routekey.h"
+#include "store.h"
+
+struct ingest_options {
+	const char *channel;     /* overrides the profile's channel, or NULL */
+	long reject_share_ppm;   /* -1: the profile's (default 1%) */
+};
+
+struct ingest_result {
+	struct store_counts counts;
+	int already;             /* the same bytes were ingested before */
+	int64_t file_id;
+};
+
+/*
+ * Ingest PATH with profile P into S, keys from RK.  Returns a sysexits status:
+ * 0 (ingested, or already ingested), EX_DATAERR (file refused: structural error or
+ * too many rejects), EX_NOINPUT (cannot open), EX_IOERR, EX_SOFTWARE (database
+ * error).  Every failure is logged with the file, line and column or field.
+ */
+int ingest_file(struct store *s, struct profile *p, struct routekey *rk, const char *path,
+		const struct ingest_options *opts, struct ingest_result *res);
+
+/*
+ * Record in S how route keys are made (SHA-256, or HMAC with a key whose digest is
+ * KEY_SHA256) the first time, and refuse (-1, message logged) a database whose
+ * keys were made another way.  KEY_SHA256 is NULL for plain SHA-256.
+ */
+int ingest_check_key_mode(struct store *s, const unsigned char *key_sha256);
+
+#endif

@@ -1,0 +1,65 @@
+/*
+ * normalize.h - fields of one record -> one canonical statement or ledger record.
+ *
+ * Applies a profile to the records the reader yields: strips values, applies row
+ * filters, maps types, parses money (money.h), times (timeparse.h) and the order
+ * reference, composes ids.  Each record comes out as OK, SKIP (on purpose, with a
+ * reason that is counted) or REJECT (with a reason and the field at fault).
+ * Knows nothing of the database.
+ */
+#ifndef RECON_NORMALIZE_H
+#define RECON_NORMALIZE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "profile.h"
+#include "reader.h"
+
+#define NORMALIZE_MAX_ID 200        /* bytes of a txn/event id */
+#define NORMALIZE_MAX_ORDER_REF 200 /* bytes of an order reference */
+#define NORMALIZE_MAX_CHANNEL 64
+
+/* Pointers are valid until the next call on the same normalizer or record. */
+struct canon_record {
+	enum record_type type;
+	const char *id;          /* "" when the format has none */
+	const char *order_ref;
+	int64_t amount_minor;    /* > 0 (0 allowed for CREATED/CANCELLED) */
+	char currency[4];
+	int exponent;
+	int64_t time_us;         /* UTC */
+	const char *channel;
+	int has_fee;
+	int64_t fee_minor;       /* signed as written */
+	long line;
+};
+
+enum normalize_result { NORMALIZE_OK, NORMALIZE_SKIP, NORMALIZE_REJECT };
+
+struct normalizer;
+
+/*
+ * A normalizer for profile P (borrowed, must outlive it).  CHANNEL, if not NULL,
+ * replaces the profile's channel for every record.  NULL on allocation failure.
+ */
+struct normalizer *normalize_new(struct profile *p, const char *channel);
+void normalize_free(struct normalizer *n);
+
+/*
+ * Take the header record (or, for a profile without header, the first record's
+ * field count).  Resolves the profile's columns; returns 0, or -1 with a message
+ * naming the missing or doubled column in ERR.
+ */
+int normalize_header(struct normalizer *n, const struct reader_record *rec, char *err, size_t errlen);
+
+/*
+ * Normalise one data record.  On SKIP and REJECT, *REASON is a message (valid until
+ * the next call) and *FIELD the canonical field name at fault or NULL.  May modify
+ * the record's field text in place (stripping).
+ */
+enum normalize_result normalize_record(struct normalizer *n, const struct reader_record *rec,
+				       struct canon_record *out, const char **reason,
+				       const char **field);
+
+#endif

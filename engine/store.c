@@ -1,0 +1,498 @@
+/*
+ * store.c - SQLite storage (see store.h).
+ *
+ * Owns the connection and every prepared statement.  The schema is the embedded
+ * schemas/recon.sql plus the forward migrations in schemas/migrations/.
+ */
+#include "store.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "embedded_sql.h"
+
+#define APPLICATION_ID 1919247726 /* "recn" */
+#define MAX_PARAMS 16
+
+/* Forward migrations: version reached -> SQL.  Empty while the schema is at 1. */
+static const struct migration {
+	int version;
+	const char *sql;
+} migrations[] = {
+	{ 0, NULL },
+};
+
+enum stmt_id {
+	Q_BEGIN,
+	Q_COMMIT,
+	Q_ROLLBACK,
+	Q_FILE_FIND,
+	Q_FILE_INSERT,
+	Q_FILE_FINISH,
+	Q_STMT_INSERT,
+	Q_STMT_FIND,
+	Q_EVENT_INSERT,
+	Q_EVENT_FIND,
+	Q_QUARANTINE,
+	Q_CONFLICT,
+	Q_SKIP,
+	Q_ORD_NEXT,
+	Q_ORD_RESET,
+	Q_SETTING_GET,
+	Q_SETTING_SET,
+	Q_COUNT
+};
+
+struct stmt_def {
+	const char *sql;
+	const char *params[MAX_PARAMS]; /* named parameters, in the order C binds them */
+};
+
+static const struct stmt_def stmt_defs[Q_COUNT] = {
+	[Q_BEGIN] = { "BEGIN IMMEDIATE", { NULL } },
+	[Q_COMMIT] = { "COMMIT", { NULL } },
+	[Q_ROLLBACK] = { "ROLLBACK", { NULL } },
+	[Q_FILE_FIND] = { "SELECT file_id FROM files WHERE sha256 = :sha", { ":sha" } },
+	[Q_FILE_INSERT] = {
+		"INSERT INTO files (sha256, path, kind, profile, profile_sha256, channel, bytes, ingested_at)"
+		" VALUES (:sha, :path, :kind, :profile, :psha, :channel, :bytes, :at)",
+		{ ":sha", ":path", ":kind", ":profile", ":psha", ":channel", ":bytes", ":at" } },
+	[Q_FILE_FINISH] = {
+		"UPDATE files SET rows_read = :read, rows_inserted = :ins, rows_duplicate = :dup,"
+		" rows_conflict = :conf, rows_rejected = :rej, rows_skipped = :skip WHERE file_id = :id",
+		{ ":read", ":ins", ":dup", ":conf", ":rej", ":skip", ":id" } },
+	[Q_STMT_INSERT] = {
+		"INSERT INTO statement_rows (file_id, line, uid, txn_id, order_ref, type, amount_minor,"
+		" currency, booked_at_us, channel, fee_minor, route_key, order_key, content)"
+		" VALUES (:file, :line, :uid, :id, :ref, :type, :amount, :cur, :time, :chan, :fee,"
+		" :route, :order, :content) ON CONFLICT (uid) DO NOTHING",
+		{ ":file", ":line", ":uid", ":id", ":ref", ":type", ":amount", ":cur", ":time", ":chan",
+		  ":fee", ":route", ":order", ":content" } },
+	[Q_STMT_FIND] = { "SELECT row_id, content FROM statement_rows WHERE uid = :uid", { ":uid" } },
+	[Q_EVENT_INSERT] = {
+		"INSERT INTO ledger_events (file_id, line, uid, event_id, order_ref, event, amount_minor,"
+		" currency, event_time_us, channel, route_key, order_key, content)"
+		" VALUES (:file, :line, :uid, :id, :ref, :type, :amount, :cur, :time, :chan,"
+		" :route, :order, :content) ON CONFLICT (uid) DO NOTHING",
+		{ ":file", ":line", ":uid", ":id", ":ref", ":type", ":amount", ":cur", ":time", ":chan",
+		  ":route", ":order", ":content" } },
+	[Q_EVENT_FIND] = { "SELECT event_row_id, content FROM ledger_events WHERE uid = :uid", { ":uid" } },
+	[Q_QUARANTINE] = {
+		"INSERT INTO quarantine (file_id, line, field, reason, raw) VALUES (:file, :line, :field, :reason, :raw)",
+		{ ":file", ":line", ":field", ":reason", ":raw" } },
+	[Q_CONFLICT] = {
+		"INSERT INTO conflicts (file_id, line, kind, ident, kept_row_id, raw)"
+		" VALUES (:file, :line, :kind, :ident, :kept, :raw)",
+		{ ":file", ":line", ":kind", ":ident", ":kept", ":raw" } },
+	[Q_SKIP] = {
+		"INSERT INTO file_skips (file_id, reason, rows) VALUES (:file, :reason, :rows)"
+		" ON CONFLICT (file_id, reason) DO UPDATE SET rows = rows + excluded.rows",
+		{ ":file", ":reason", ":rows" } },
+	[Q_ORD_NEXT] = {
+		"INSERT INTO temp.ordinals (content, n) VALUES (:content, 0)"
+		" ON CONFLICT (content) DO UPDATE SET n = n + 1 RETURNING n",
+		{ ":content" } },
+	[Q_ORD_RESET] = { "DELETE FROM temp.ordinals", { NULL } },
+	[Q_SETTING_GET] = { "SELECT value FROM settings WHERE name = :name", { ":name" } },
+	[Q_SETTING_SET] = {
+		"INSERT INTO settings (name, value) VALUES (:name, :value)"
+		" ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+		{ ":name", ":value" } },
+};
+
+struct store {
+	sqlite3 *db;
+	sqlite3_stmt *stmt[Q_COUNT];
+	int pidx[Q_COUNT][MAX_PARAMS];
+	int in_txn;
+	char err[512];
+};
+
+static int fail_db(struct store *s, const char *what)
+{
+	snprintf(s->err, sizeof(s->err), "%s: %s", what, sqlite3_errmsg(s->db));
+	return -1;
+}
+
+static int fail_stmt(struct store *s, enum stmt_id q)
+{
+	snprintf(s->err, sizeof(s->err), "%s (SQL: %.160s)", sqlite3_errmsg(s->db), stmt_defs[q].sql);
+	return -1;
+}
+
+const char *store_errmsg(const struct store *s)
+{
+	return s->err;
+}
+
+static int prepare_all(struct store *s)
+{
+	int q, i;
+
+	for (q = 0; q < Q_COUNT; q++) {
+		if (sqlite3_prepare_v3(s->db, stmt_defs[q].sql, -1, SQLITE_PREPARE_PERSISTENT,
+				       &s->stmt[q], NULL) != SQLITE_OK)
+			return fail_stmt(s, (enum stmt_id)q);
+		for (i = 0; i < MAX_PARAMS && stmt_defs[q].params[i]; i++) {
+			s->pidx[q][i] = sqlite3_bind_parameter_index(s->stmt[q], stmt_defs[q].params[i]);
+			if (s->pidx[q][i] == 0) {
+				snprintf(s->err, sizeof(s->err), "internal: parameter %s not in SQL: %.120s",
+					 stmt_defs[q].params[i], stmt_defs[q].sql);
+				return -1;
+			}
+		}
+		if (i != sqlite3_bind_parameter_count(s->stmt[q])) {
+			snprintf(s->err, sizeof(s->err), "internal: unbound parameters in SQL: %.120s",
+				 stmt_defs[q].sql);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Bind helpers: slot I of statement Q.  They return the SQLite result code. */
+static int bind_int(struct store *s, enum stmt_id q, int i, int64_t v)
+{
+	return sqlite3_bind_int64(s->stmt[q], s->pidx[q][i], v);
+}
+
+static int bind_text(struct store *s, enum stmt_id q, int i, const char *v)
+{
+	if (v == NULL || *v == '\0')
+		return sqlite3_bind_null(s->stmt[q], s->pidx[q][i]);
+	return sqlite3_bind_text(s->stmt[q], s->pidx[q][i], v, -1, SQLITE_STATIC);
+}
+
+static int bind_blob(struct store *s, enum stmt_id q, int i, const void *v, size_t len)
+{
+	if (v == NULL)
+		return sqlite3_bind_null(s->stmt[q], s->pidx[q][i]);
+	return sqlite3_bind_blob64(s->stmt[q], s->pidx[q][i], v, len, SQLITE_STATIC);
+}
+
+/* Step a statement that returns no row (or ignore rows); reset it. */
+static int exec_stmt(struct store *s, enum stmt_id q)
+{
+	int rc = sqlite3_step(s->stmt[q]);
+
+	sqlite3_reset(s->stmt[q]);
+	sqlite3_clear_bindings(s->stmt[q]);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		return fail_stmt(s, q);
+	return 0;
+}
+
+static int migrate(struct store *s)
+{
+	sqlite3_stmt *st = NULL;
+	int version = -1, app = -1, tables = -1;
+	size_t i;
+
+	if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+		return fail_db(s, "cannot lock the database to check its schema");
+	if (sqlite3_prepare_v2(s->db,
+			       "SELECT (SELECT user_version FROM pragma_user_version),"
+			       " (SELECT application_id FROM pragma_application_id),"
+			       " (SELECT count(*) FROM sqlite_schema)", -1, &st, NULL) != SQLITE_OK ||
+	    sqlite3_step(st) != SQLITE_ROW) {
+		fail_db(s, "cannot read the schema version");
+		goto fail;
+	}
+	version = sqlite3_column_int(st, 0);
+	app = sqlite3_column_int(st, 1);
+	tables = sqlite3_column_int(st, 2);
+	sqlite3_finalize(st);
+	st = NULL;
+	if (tables > 0 && app != APPLICATION_ID) {
+		snprintf(s->err, sizeof(s->err), "not a recon database (application_id %d)", app);
+		goto fail;
+	}
+	if (version > STORE_SCHEMA_VERSION) {
+		snprintf(s->err, sizeof(s->err),
+			 "database schema version %d is newer than this recon understands (%d)",
+			 version, STORE_SCHEMA_VERSION);
+		goto fail;
+	}
+	if (version == 0 && sqlite3_exec(s->db, sql_recon, NULL, NULL, NULL) != SQLITE_OK) {
+		fail_db(s, "cannot create the schema");
+		goto fail;
+	}
+	for (i = 0; i < sizeof(migrations) / sizeof(migrations[0]); i++) {
+		if (migrations[i].sql == NULL || migrations[i].version <= version)
+			continue;
+		if (sqlite3_exec(s->db, migrations[i].sql, NULL, NULL, NULL) != SQLITE_OK) {
+			fail_db(s, "cannot apply a schema migration");
+			goto fail;
+		}
+	}
+	if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+		return fail_db(s, "cannot commit the schema");
+	return 0;
+fail:
+	sqlite3_finalize(st);
+	sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	return -1;
+}
+
+int store_open(const char *path, struct store **out, char *err, size_t errlen)
+{
+	struct store *s = calloc(1, sizeof(*s));
+	static const char setup[] =
+		"PRAGMA journal_mode = WAL;"
+		"PRAGMA synchronous = NORMAL;"
+		"PRAGMA cache_size = -16384;"   /* 16 MiB: bounded whatever the input */
+		"PRAGMA foreign_keys = ON;"
+		"PRAGMA temp_store = FILE;"
+		"CREATE TEMP TABLE IF NOT EXISTS ordinals (content BLOB PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID;";
+
+	*out = NULL;
+	if (s == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "%s: cannot open database: %s", path,
+			 s->db ? sqlite3_errmsg(s->db) : "out of memory");
+		goto fail;
+	}
+	sqlite3_extended_result_codes(s->db, 1);
+	sqlite3_busy_timeout(s->db, 5000);
+	if (sqlite3_exec(s->db, setup, NULL, NULL, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "%s: cannot set up database: %s", path, sqlite3_errmsg(s->db));
+		goto fail;
+	}
+	if (migrate(s) || prepare_all(s)) {
+		snprintf(err, errlen, "%s: %s", path, s->err);
+		goto fail;
+	}
+	*out = s;
+	return 0;
+fail:
+	store_close(s);
+	return -1;
+}
+
+void store_close(struct store *s)
+{
+	int q;
+
+	if (s == NULL)
+		return;
+	for (q = 0; q < Q_COUNT; q++)
+		sqlite3_finalize(s->stmt[q]);
+	if (s->db && sqlite3_close(s->db) != SQLITE_OK)
+		fprintf(stderr, "level=error msg=\"cannot close database\" error=\"%s\"\n", sqlite3_errmsg(s->db));
+	free(s);
+}
+
+int store_begin(struct store *s)
+{
+	if (exec_stmt(s, Q_BEGIN))
+		return -1;
+	s->in_txn = 1;
+	return 0;
+}
+
+int store_commit(struct store *s)
+{
+	if (exec_stmt(s, Q_COMMIT))
+		return -1;
+	s->in_txn = 0;
+	return 0;
+}
+
+int store_rollback(struct store *s)
+{
+	if (!s->in_txn || sqlite3_get_autocommit(s->db))
+		return 0;
+	s->in_txn = 0;
+	return exec_stmt(s, Q_ROLLBACK);
+}
+
+int store_file_find(struct store *s, const unsigned char sha256[STORE_KEY_LEN], int64_t *file_id)
+{
+	int rc;
+
+	if (bind_blob(s, Q_FILE_FIND, 0, sha256, STORE_KEY_LEN) != SQLITE_OK)
+		return fail_stmt(s, Q_FILE_FIND);
+	rc = sqlite3_step(s->stmt[Q_FILE_FIND]);
+	if (rc == SQLITE_ROW)
+		*file_id = sqlite3_column_int64(s->stmt[Q_FILE_FIND], 0);
+	sqlite3_reset(s->stmt[Q_FILE_FIND]);
+	if (rc == SQLITE_ROW)
+		return 1;
+	if (rc == SQLITE_DONE)
+		return 0;
+	return fail_stmt(s, Q_FILE_FIND);
+}
+
+int store_file_insert(struct store *s, const struct store_file *f, int64_t *file_id)
+{
+	char now[32];
+	time_t t = time(NULL);
+	struct tm tm;
+	enum stmt_id q = Q_FILE_INSERT;
+
+	if (gmtime_r(&t, &tm) == NULL || strftime(now, sizeof(now), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(now, sizeof(now), "unknown");
+	if (bind_blob(s, q, 0, f->sha256, STORE_KEY_LEN) || bind_text(s, q, 1, f->path) ||
+	    bind_text(s, q, 2, f->kind) || bind_text(s, q, 3, f->profile) ||
+	    bind_blob(s, q, 4, f->profile_sha256, STORE_KEY_LEN) || bind_text(s, q, 5, f->channel) ||
+	    bind_int(s, q, 6, f->bytes) || bind_text(s, q, 7, now))
+		return fail_stmt(s, q);
+	if (exec_stmt(s, q))
+		return -1;
+	*file_id = sqlite3_last_insert_rowid(s->db);
+	return 0;
+}
+
+int store_file_finish(struct store *s, int64_t file_id, const struct store_counts *c)
+{
+	enum stmt_id q = Q_FILE_FINISH;
+
+	if (bind_int(s, q, 0, c->read) || bind_int(s, q, 1, c->inserted) ||
+	    bind_int(s, q, 2, c->duplicate) || bind_int(s, q, 3, c->conflict) ||
+	    bind_int(s, q, 4, c->rejected) || bind_int(s, q, 5, c->skipped) ||
+	    bind_int(s, q, 6, file_id))
+		return fail_stmt(s, q);
+	return exec_stmt(s, q);
+}
+
+/* Shared by statements and events: insert, or tell duplicate from conflict. */
+static int insert_row(struct store *s, enum stmt_id ins, enum stmt_id find, int64_t file_id,
+		      const struct store_row *r, enum store_outcome *outcome, int64_t *kept)
+{
+	int i = 0;
+	int rc;
+
+	if (bind_int(s, ins, i++, file_id) || bind_int(s, ins, i++, r->line) ||
+	    bind_blob(s, ins, i++, r->uid, STORE_KEY_LEN) || bind_text(s, ins, i++, r->id) ||
+	    bind_text(s, ins, i++, r->order_ref) || bind_text(s, ins, i++, r->type) ||
+	    bind_int(s, ins, i++, r->amount_minor) || bind_text(s, ins, i++, r->currency) ||
+	    bind_int(s, ins, i++, r->time_us) || bind_text(s, ins, i++, r->channel))
+		return fail_stmt(s, ins);
+	if (ins == Q_STMT_INSERT) {
+		rc = r->has_fee ? bind_int(s, ins, i, r->fee_minor)
+				: sqlite3_bind_null(s->stmt[ins], s->pidx[ins][i]);
+		i++;
+		if (rc)
+			return fail_stmt(s, ins);
+	}
+	if (bind_blob(s, ins, i++, r->route_key, STORE_KEY_LEN) ||
+	    bind_blob(s, ins, i++, r->order_key, STORE_KEY_LEN) ||
+	    bind_blob(s, ins, i++, r->content, STORE_KEY_LEN))
+		return fail_stmt(s, ins);
+	if (exec_stmt(s, ins))
+		return -1;
+	if (sqlite3_changes(s->db) == 1) {
+		*outcome = STORE_INSERTED;
+		return 0;
+	}
+	if (bind_blob(s, find, 0, r->uid, STORE_KEY_LEN))
+		return fail_stmt(s, find);
+	rc = sqlite3_step(s->stmt[find]);
+	if (rc != SQLITE_ROW) {
+		sqlite3_reset(s->stmt[find]);
+		return fail_stmt(s, find);
+	}
+	*kept = sqlite3_column_int64(s->stmt[find], 0);
+	*outcome = sqlite3_column_bytes(s->stmt[find], 1) == STORE_KEY_LEN &&
+				   memcmp(sqlite3_column_blob(s->stmt[find], 1), r->content, STORE_KEY_LEN) == 0
+			   ? STORE_DUPLICATE
+			   : STORE_CONFLICT;
+	sqlite3_reset(s->stmt[find]);
+	return 0;
+}
+
+int store_insert_statement(struct store *s, int64_t file_id, const struct store_row *r,
+			   enum store_outcome *outcome, int64_t *kept)
+{
+	return insert_row(s, Q_STMT_INSERT, Q_STMT_FIND, file_id, r, outcome, kept);
+}
+
+int store_insert_event(struct store *s, int64_t file_id, const struct store_row *r,
+		       enum store_outcome *outcome, int64_t *kept)
+{
+	return insert_row(s, Q_EVENT_INSERT, Q_EVENT_FIND, file_id, r, outcome, kept);
+}
+
+int store_quarantine(struct store *s, int64_t file_id, long line, const char *field,
+		     const char *reason, const char *raw, size_t raw_len)
+{
+	enum stmt_id q = Q_QUARANTINE;
+
+	if (bind_int(s, q, 0, file_id) || bind_int(s, q, 1, line) || bind_text(s, q, 2, field) ||
+	    bind_text(s, q, 3, reason) || bind_blob(s, q, 4, raw ? raw : "", raw_len))
+		return fail_stmt(s, q);
+	return exec_stmt(s, q);
+}
+
+int store_conflict(struct store *s, int64_t file_id, long line, const char *kind,
+		   const char *ident, int64_t kept, const char *raw, size_t raw_len)
+{
+	enum stmt_id q = Q_CONFLICT;
+
+	if (bind_int(s, q, 0, file_id) || bind_int(s, q, 1, line) || bind_text(s, q, 2, kind) ||
+	    bind_text(s, q, 3, ident) || bind_int(s, q, 4, kept) ||
+	    bind_blob(s, q, 5, raw ? raw : "", raw_len))
+		return fail_stmt(s, q);
+	return exec_stmt(s, q);
+}
+
+int store_skip_add(struct store *s, int64_t file_id, const char *reason, int64_t rows)
+{
+	enum stmt_id q = Q_SKIP;
+
+	if (bind_int(s, q, 0, file_id) || bind_text(s, q, 1, reason) || bind_int(s, q, 2, rows))
+		return fail_stmt(s, q);
+	return exec_stmt(s, q);
+}
+
+int store_ordinal_next(struct store *s, const unsigned char content[STORE_KEY_LEN], int64_t *ordinal)
+{
+	int rc;
+
+	if (bind_blob(s, Q_ORD_NEXT, 0, content, STORE_KEY_LEN))
+		return fail_stmt(s, Q_ORD_NEXT);
+	rc = sqlite3_step(s->stmt[Q_ORD_NEXT]);
+	if (rc == SQLITE_ROW)
+		*ordinal = sqlite3_column_int64(s->stmt[Q_ORD_NEXT], 0);
+	while (rc == SQLITE_ROW)
+		rc = sqlite3_step(s->stmt[Q_ORD_NEXT]);
+	sqlite3_reset(s->stmt[Q_ORD_NEXT]);
+	if (rc != SQLITE_DONE)
+		return fail_stmt(s, Q_ORD_NEXT);
+	return 0;
+}
+
+int store_ordinal_reset(struct store *s)
+{
+	return exec_stmt(s, Q_ORD_RESET);
+}
+
+int store_setting_get(struct store *s, const char *name, char *buf, size_t size)
+{
+	int rc;
+
+	if (bind_text(s, Q_SETTING_GET, 0, name))
+		return fail_stmt(s, Q_SETTING_GET);
+	rc = sqlite3_step(s->stmt[Q_SETTING_GET]);
+	if (rc == SQLITE_ROW)
+		snprintf(buf, size, "%s", (const char *)sqlite3_column_text(s->stmt[Q_SETTING_GET], 0));
+	sqlite3_reset(s->stmt[Q_SETTING_GET]);
+	if (rc == SQLITE_ROW)
+		return 1;
+	if (rc == SQLITE_DONE)
+		return 0;
+	return fail_stmt(s, Q_SETTING_GET);
+}
+
+int store_setting_set(struct store *s, const char *name, const char *value)
+{
+	if (bind_text(s, Q_SETTING_SET, 0, name) || bind_text(s, Q_SETTING_SET, 1, value))
+		return fail_stmt(s, Q_SETTING_SET);
+	return exec_stmt(s, Q_SETTING_SET);
+}

@@ -1,0 +1,103 @@
+/*
+ * store.h - the SQLite database: open, migrate, transactions, bulk inserts.
+ *
+ * A thin wrapper in the manner of Fossil's db.c: every statement is prepared once
+ * and kept, its SQL text kept for error messages, its named parameters resolved at
+ * prepare time (an unknown name is a bug that fails at once).  WAL mode, a bounded
+ * page cache, writers start with BEGIN IMMEDIATE.  Knows nothing of CSV or profiles.
+ */
+#ifndef RECON_STORE_H
+#define RECON_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define STORE_KEY_LEN 32
+#define STORE_SCHEMA_VERSION 1
+
+struct store;
+
+/*
+ * Open (creating if needed) the database at PATH and bring its schema to the
+ * current version.  Returns 0 and *OUT, or -1 with a message in ERR.
+ */
+int store_open(const char *path, struct store **out, char *err, size_t errlen);
+void store_close(struct store *s);
+
+/* The last error, with the SQL that failed. */
+const char *store_errmsg(const struct store *s);
+
+int store_begin(struct store *s);    /* BEGIN IMMEDIATE */
+int store_commit(struct store *s);
+int store_rollback(struct store *s); /* safe to call when no transaction is open */
+
+struct store_file {
+	const unsigned char *sha256;
+	const char *path;
+	const char *kind;          /* "statement" or "ledger" */
+	const char *profile;
+	const unsigned char *profile_sha256;
+	const char *channel;       /* NULL unless overridden */
+	int64_t bytes;
+};
+
+struct store_counts {
+	int64_t read, inserted, duplicate, conflict, rejected, skipped;
+};
+
+/* 1 and *FILE_ID if a file with these bytes was ingested, 0 if not, -1 on error. */
+int store_file_find(struct store *s, const unsigned char sha256[STORE_KEY_LEN], int64_t *file_id);
+int store_file_insert(struct store *s, const struct store_file *f, int64_t *file_id);
+int store_file_finish(struct store *s, int64_t file_id, const struct store_counts *c);
+
+/* One canonical row, as the store takes it. */
+struct store_row {
+	const unsigned char *uid, *content, *route_key, *order_key; /* route_key may be NULL for events */
+	const char *id;            /* NULL or "" when none */
+	const char *order_ref;
+	const char *type;          /* CHARGE/REFUND or the ledger event */
+	int64_t amount_minor;
+	const char *currency;
+	int64_t time_us;
+	const char *channel;
+	int has_fee;
+	int64_t fee_minor;
+	long line;
+};
+
+enum store_outcome { STORE_INSERTED, STORE_DUPLICATE, STORE_CONFLICT };
+
+/*
+ * Insert a statement row / ledger event unless its uid is known.  *OUTCOME says
+ * whether it was inserted, was a duplicate (same content) or a conflict (same
+ * uid, other content; then *KEPT is the row id of the version kept).
+ * Returns 0 or -1.
+ */
+int store_insert_statement(struct store *s, int64_t file_id, const struct store_row *r,
+			   enum store_outcome *outcome, int64_t *kept);
+int store_insert_event(struct store *s, int64_t file_id, const struct store_row *r,
+		       enum store_outcome *outcome, int64_t *kept);
+
+int store_quarantine(struct store *s, int64_t file_id, long line, const char *field,
+		     const char *reason, const char *raw, size_t raw_len);
+int store_conflict(struct store *s, int64_t file_id, long line, const char *kind,
+		   const char *ident, int64_t kept, const char *raw, size_t raw_len);
+int store_skip_add(struct store *s, int64_t file_id, const char *reason, int64_t rows);
+
+/*
+ * A database-wide setting: store_setting_get returns 1 and copies the value into
+ * BUF (truncated to SIZE), 0 if unset, -1 on error.
+ */
+int store_setting_get(struct store *s, const char *name, char *buf, size_t size);
+int store_setting_set(struct store *s, const char *name, const char *value);
+
+/*
+ * Ordinals of identical id-less rows within one file: returns in *ORDINAL how many
+ * rows with this content digest were seen before in the current file (0, 1, ...).
+ * store_ordinal_reset starts a new file.  Kept in a temporary table so that memory
+ * does not grow with the file.  Return 0 or -1.
+ */
+int store_ordinal_next(struct store *s, const unsigned char content[STORE_KEY_LEN], int64_t *ordinal);
+int store_ordinal_reset(struct store *s);
+
+#endif

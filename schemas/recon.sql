@@ -1,0 +1,116 @@
+-- recon database schema, version 1.
+--
+-- This file creates a new database.  Later changes are forward migrations in
+-- schemas/migrations/NNNN_name.sql, each ending with PRAGMA user_version = NNNN;
+-- recon applies the missing ones at open, in order, each in its own transaction.
+-- Amounts are INTEGER minor units of their row's currency (ISO 4217 exponent);
+-- instants are INTEGER microseconds since 1970-01-01T00:00:00Z; keys and digests
+-- are 32-byte BLOBs (schemas/routekey.md).  Readable with the sqlite3 shell, e.g.
+--   SELECT order_ref, type, amount_minor, currency,
+--          strftime('%Y-%m-%dT%H:%M:%SZ', booked_at_us / 1000000, 'unixepoch')
+--   FROM statement_rows;
+
+PRAGMA application_id = 1919247726; -- 0x7265636e, "recn"
+
+-- One row per ingested file, identified by the SHA-256 of its bytes: ingesting
+-- the same bytes again is a no-op.  A refused file leaves no row at all.
+CREATE TABLE files (
+    file_id         INTEGER PRIMARY KEY,
+    sha256          BLOB NOT NULL UNIQUE CHECK (length(sha256) = 32),
+    path            TEXT NOT NULL,              -- as given on the command line
+    kind            TEXT NOT NULL CHECK (kind IN ('statement', 'ledger')),
+    profile         TEXT NOT NULL,              -- profile name
+    profile_sha256  BLOB NOT NULL CHECK (length(profile_sha256) = 32),
+    channel         TEXT,                       -- --channel override, if any
+    bytes           INTEGER NOT NULL CHECK (bytes >= 0),
+    rows_read       INTEGER NOT NULL DEFAULT 0, -- data records after preamble/header
+    rows_inserted   INTEGER NOT NULL DEFAULT 0, -- new statement rows / ledger events
+    rows_duplicate  INTEGER NOT NULL DEFAULT 0, -- already known, same content
+    rows_conflict   INTEGER NOT NULL DEFAULT 0, -- known id, different content: first kept
+    rows_rejected   INTEGER NOT NULL DEFAULT 0, -- quarantined
+    rows_skipped    INTEGER NOT NULL DEFAULT 0, -- filtered on purpose (see file_skips)
+    ingested_at     TEXT NOT NULL               -- wall clock, ISO-8601 UTC
+);
+
+-- Statement rows: what the channel or bank says really moved money.
+-- uid is the row's identity: SHA-256 over (channel, txn_id), or, where the format
+-- has no id, over (content digest, ordinal among identical rows in its file).
+CREATE TABLE statement_rows (
+    row_id        INTEGER PRIMARY KEY,
+    file_id       INTEGER NOT NULL REFERENCES files (file_id),
+    line          INTEGER NOT NULL,            -- line in that file where the record starts
+    uid           BLOB NOT NULL UNIQUE CHECK (length(uid) = 32),
+    txn_id        TEXT,                        -- NULL when the format has none
+    order_ref     TEXT NOT NULL CHECK (length(order_ref) > 0),
+    type          TEXT NOT NULL CHECK (type IN ('CHARGE', 'REFUND')),
+    amount_minor  INTEGER NOT NULL CHECK (amount_minor > 0),
+    currency      TEXT NOT NULL CHECK (length(currency) = 3),
+    booked_at_us  INTEGER NOT NULL,
+    channel       TEXT NOT NULL,
+    fee_minor     INTEGER,                     -- NULL when not given
+    route_key     BLOB NOT NULL CHECK (length(route_key) = 32),
+    order_key     BLOB NOT NULL CHECK (length(order_key) = 32),
+    content       BLOB NOT NULL CHECK (length(content) = 32) -- digest of the canonical fields
+);
+
+-- Ledger events: the merchant's view of each order.  Ingest order (event_row_id)
+-- breaks ties between events with equal times.
+CREATE TABLE ledger_events (
+    event_row_id  INTEGER PRIMARY KEY,
+    file_id       INTEGER NOT NULL REFERENCES files (file_id),
+    line          INTEGER NOT NULL,
+    uid           BLOB NOT NULL UNIQUE CHECK (length(uid) = 32),
+    event_id      TEXT,
+    order_ref     TEXT NOT NULL CHECK (length(order_ref) > 0),
+    event         TEXT NOT NULL CHECK (event IN ('CREATED', 'PAID', 'REFUNDED', 'CANCELLED')),
+    amount_minor  INTEGER NOT NULL CHECK (amount_minor >= 0),
+    currency      TEXT NOT NULL CHECK (length(currency) = 3),
+    event_time_us INTEGER NOT NULL,
+    channel       TEXT NOT NULL,
+    route_key     BLOB CHECK (route_key IS NULL OR length(route_key) = 32), -- PAID: CHARGE key, REFUNDED: REFUND key
+    order_key     BLOB NOT NULL CHECK (length(order_key) = 32),
+    content       BLOB NOT NULL CHECK (length(content) = 32)
+);
+
+-- Rows that could not be read: the file's good rows are still ingested.
+CREATE TABLE quarantine (
+    quarantine_id INTEGER PRIMARY KEY,
+    file_id       INTEGER NOT NULL REFERENCES files (file_id),
+    line          INTEGER NOT NULL,
+    field         TEXT,                        -- canonical field at fault, if one
+    reason        TEXT NOT NULL,
+    raw           BLOB NOT NULL                -- the record's text (first 1024 bytes)
+);
+
+-- A known txn_id / event_id arriving again with different content: the first
+-- version is kept, the newcomer recorded here.
+CREATE TABLE conflicts (
+    conflict_id   INTEGER PRIMARY KEY,
+    file_id       INTEGER NOT NULL REFERENCES files (file_id),
+    line          INTEGER NOT NULL,
+    kind          TEXT NOT NULL CHECK (kind IN ('statement', 'ledger')),
+    ident         TEXT NOT NULL,               -- the txn_id or event_id
+    kept_row_id   INTEGER NOT NULL,            -- statement_rows.row_id or ledger_events.event_row_id
+    raw           BLOB NOT NULL
+);
+
+-- Rows skipped on purpose by a profile's filters or maps, counted per reason.
+CREATE TABLE file_skips (
+    file_id       INTEGER NOT NULL REFERENCES files (file_id),
+    reason        TEXT NOT NULL,
+    rows          INTEGER NOT NULL CHECK (rows > 0),
+    PRIMARY KEY (file_id, reason)
+) WITHOUT ROWID;
+
+-- Database-wide settings.  'routekey' records how keys are made ('sha256', or
+-- 'hmac-sha256:' and the first 16 hex digits of the SHA-256 of the key file), so
+-- that files keyed differently can never be matched against each other.
+CREATE TABLE settings (
+    name          TEXT PRIMARY KEY,
+    value         TEXT NOT NULL
+) WITHOUT ROWID;
+
+CREATE INDEX quarantine_file ON quarantine (file_id, line);
+CREATE INDEX conflicts_file ON conflicts (file_id, line);
+
+PRAGMA user_version = 1;
