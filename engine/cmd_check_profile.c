@@ -17,6 +17,7 @@
 #include "profile.h"
 #include "reader.h"
 #include "timeparse.h"
+#include "banned.h"
 
 #define SKIPS_MAX 64
 
@@ -91,7 +92,7 @@ static int on_record(void *ctx, const struct reader_record *rec)
 			char line[24];
 			snprintf(line, sizeof(line), "%ld", rec->line);
 			log_event(LOG_ERROR, "file refused: header does not fit the profile", "file", x->path,
-				  "line", line, "profile", x->p->name, "error", err, NULL);
+				  "line", line, "profile", x->p->name, "error", err, LOG_END);
 			x->status = EX_DATAERR;
 			return 1;
 		}
@@ -195,13 +196,13 @@ int cmd_check_profile(int argc, char **argv)
 	x.path = argv[optind + 1];
 	x.p = profile_load(argv[optind], err, sizeof(err));
 	if (x.p == NULL) {
-		log_event(LOG_ERROR, "cannot load profile", "error", err, NULL);
+		log_event(LOG_ERROR, "cannot load profile", "error", err, LOG_END);
 		return EX_USAGE;
 	}
 	x.norm = normalize_new(x.p, channel);
 	x.rejects = tmpfile();
 	if (x.norm == NULL || x.rejects == NULL) {
-		log_event(LOG_ERROR, "cannot allocate working memory or a temporary file", NULL);
+		log_event(LOG_ERROR, "cannot allocate working memory or a temporary file", LOG_END);
 		x.status = EX_OSERR;
 		goto out;
 	}
@@ -230,7 +231,7 @@ int cmd_check_profile(int argc, char **argv)
 		snprintf(col, sizeof(col), "%ld", rerr.column);
 		log_event(LOG_ERROR, rc == READER_EIO ? "cannot read input file" : "file refused",
 			  "file", x.path, "line", rerr.line ? line : NULL, "column", rerr.column ? col : NULL,
-			  "error", rerr.message, NULL);
+			  "error", rerr.message, LOG_END);
 		x.status = rc == READER_EIO ? EX_NOINPUT : EX_DATAERR;
 		goto out;
 	}
@@ -255,12 +256,12 @@ int cmd_check_profile(int argc, char **argv)
 		long considered = x.records - x.skipped;
 		if (x.rejected > 0 && x.rejected * 1000000 > x.p->reject_share_ppm * considered) {
 			log_event(LOG_ERROR, "file would be refused: too many rejected rows", "file", x.path,
-				  "profile", x.p->name, NULL);
+				  "profile", x.p->name, LOG_END);
 			x.status = EX_DATAERR;
 		}
 	}
 	if (x.p->has_header && !x.header_done) {
-		log_event(LOG_ERROR, "file refused: no header line", "file", x.path, NULL);
+		log_event(LOG_ERROR, "file refused: no header line", "file", x.path, LOG_END);
 		x.status = EX_DATAERR;
 	}
 out:

@@ -15,6 +15,7 @@
 #include "profile.h"
 #include "routekey.h"
 #include "store.h"
+#include "banned.h"
 
 static void usage(FILE *f)
 {
@@ -112,22 +113,22 @@ int cmd_ingest(int argc, char **argv)
 	}
 	p = profile_load(profile_name, err, sizeof(err));
 	if (p == NULL) {
-		log_event(LOG_ERROR, "cannot load profile", "error", err, NULL);
+		log_event(LOG_ERROR, "cannot load profile", "error", err, LOG_END);
 		return EX_USAGE;
 	}
 	if (key_file && routekey_read_key_file(key_file, key, &key_len, key_sha, err, sizeof(err))) {
-		log_event(LOG_ERROR, "cannot load key file", "error", err, NULL);
+		log_event(LOG_ERROR, "cannot load key file", "error", err, LOG_END);
 		status = EX_NOINPUT;
 		goto out;
 	}
 	rk = routekey_new(key_len ? key : NULL, key_len);
 	if (rk == NULL) {
-		log_event(LOG_ERROR, "cannot set up SHA-256 (OpenSSL)", NULL);
+		log_event(LOG_ERROR, "cannot set up SHA-256 (OpenSSL)", LOG_END);
 		status = EX_SOFTWARE;
 		goto out;
 	}
 	if (store_open(db, &s, err, sizeof(err))) {
-		log_event(LOG_ERROR, "cannot open database", "error", err, NULL);
+		log_event(LOG_ERROR, "cannot open database", "error", err, LOG_END);
 		status = EX_CANTCREAT;
 		goto out;
 	}

@@ -18,6 +18,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include "banned.h"
 
 /* Keep sorted: bsearch relies on it and the unit test enforces it. */
 static const struct currency_entry currency_iso4217[] = {

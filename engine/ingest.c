@@ -17,6 +17,7 @@
 #include "log.h"
 #include "normalize.h"
 #include "reader.h"
+#include "banned.h"
 
 #define SKIP_REASONS_MAX 64 /* distinct skip reasons counted; the rest as "other" */
 #define FIRST_REJECTS 3
@@ -72,7 +73,7 @@ static void count_skip(struct ingest_ctx *x, const char *reason)
 
 static int db_error(struct ingest_ctx *x)
 {
-	log_event(LOG_ERROR, "database error", "file", x->path, "error", store_errmsg(x->s), NULL);
+	log_event(LOG_ERROR, "database error", "file", x->path, "error", store_errmsg(x->s), LOG_END);
 	x->status = EX_SOFTWARE;
 	return 1;
 }
@@ -188,7 +189,7 @@ static int on_record(void *ctx, const struct reader_record *rec)
 			char line[24];
 			num(line, sizeof(line), rec->line);
 			log_event(LOG_ERROR, "file refused: header does not fit the profile", "file", x->path,
-				  "line", line, "profile", x->p->name, "error", err, NULL);
+				  "line", line, "profile", x->p->name, "error", err, LOG_END);
 			x->status = EX_DATAERR;
 			return 1;
 		}
@@ -232,7 +233,7 @@ static int on_record(void *ctx, const struct reader_record *rec)
 		x->c.conflict++;
 		num(line, sizeof(line), rec->line);
 		log_event(LOG_WARN, "id seen again with different content; first version kept",
-			  "file", x->path, "line", line, "id", r.id, NULL);
+			  "file", x->path, "line", line, "id", r.id, LOG_END);
 		if (store_conflict(x->s, x->file_id, rec->line,
 				   x->p->kind == PROFILE_LEDGER ? "ledger" : "statement", r.id, kept,
 				   rec->raw, rec->raw_len))
@@ -255,7 +256,7 @@ static int hash_file(const char *path, unsigned char out[32], int64_t *bytes)
 
 	*bytes = 0;
 	if (f == NULL) {
-		log_event(LOG_ERROR, "cannot open input file", "file", path, "error", strerror(errno), NULL);
+		log_event(LOG_ERROR, "cannot open input file", "file", path, "error", strerror(errno), LOG_END);
 		return errno == ENOENT || errno == ENOTDIR ? EX_NOINPUT : EX_IOERR;
 	}
 	md = EVP_MD_CTX_new();
@@ -271,7 +272,7 @@ static int hash_file(const char *path, unsigned char out[32], int64_t *bytes)
 		*bytes += (int64_t)n;
 	}
 	if (ferror(f)) {
-		log_event(LOG_ERROR, "cannot read input file", "file", path, "error", strerror(errno), NULL);
+		log_event(LOG_ERROR, "cannot read input file", "file", path, "error", strerror(errno), LOG_END);
 		goto out;
 	}
 	if (!EVP_DigestFinal_ex(md, out, &len)) {
@@ -281,7 +282,7 @@ static int hash_file(const char *path, unsigned char out[32], int64_t *bytes)
 	status = 0;
 out:
 	if (status == EX_SOFTWARE)
-		log_event(LOG_ERROR, "cannot hash input file", "file", path, NULL);
+		log_event(LOG_ERROR, "cannot hash input file", "file", path, LOG_END);
 	EVP_MD_CTX_free(md);
 	fclose(f);
 	return status;
@@ -291,7 +292,7 @@ static int refuse_for_rejects(struct ingest_ctx *x, long ppm)
 {
 	int64_t considered = x->c.inserted + x->c.duplicate + x->c.conflict + x->c.rejected;
 	char rejected[24], total[24], limit[32], first[FIRST_REJECTS * 200 + 8];
-	size_t i;
+	size_t i, pos;
 
 	/* Integer arithmetic: rejected / considered > ppm / 1e6. */
 	if (x->c.rejected == 0 || x->c.rejected * 1000000 <= (int64_t)ppm * considered)
@@ -300,14 +301,15 @@ static int refuse_for_rejects(struct ingest_ctx *x, long ppm)
 	num(total, sizeof(total), considered);
 	snprintf(limit, sizeof(limit), "%ld.%04ld%%", ppm / 10000, ppm % 10000);
 	first[0] = '\0';
-	for (i = 0; i < x->n_first; i++) {
-		if (i)
-			strcat(first, "; ");
-		strcat(first, x->first_rejects[i]);
+	for (i = 0, pos = 0; i < x->n_first && pos < sizeof(first); i++) {
+		int n = snprintf(first + pos, sizeof(first) - pos, "%s%s", i ? "; " : "", x->first_rejects[i]);
+		if (n < 0)
+			break;
+		pos += (size_t)n;
 	}
 	log_event(LOG_ERROR, "file refused: too many rejected rows (wrong profile?)", "file", x->path,
 		  "profile", x->p->name, "rejected", rejected, "rows", total, "max_reject_share", limit,
-		  "first", first, NULL);
+		  "first", first, LOG_END);
 	return 1;
 }
 
@@ -328,20 +330,16 @@ int ingest_file(struct store *s, struct profile *p, struct routekey *rk, const c
 	status = hash_file(path, sha, &bytes);
 	if (status)
 		return status;
-	if (bytes == 0) {
-		log_event(LOG_ERROR, "file refused: empty file (0 bytes)", "file", path, NULL);
-		return EX_DATAERR;
-	}
 	rc = store_file_find(s, sha, &res->file_id);
 	if (rc < 0) {
-		log_event(LOG_ERROR, "database error", "file", path, "error", store_errmsg(s), NULL);
+		log_event(LOG_ERROR, "database error", "file", path, "error", store_errmsg(s), LOG_END);
 		return EX_SOFTWARE;
 	}
 	if (rc == 1) {
 		char id[24];
 		num(id, sizeof(id), res->file_id);
 		log_event(LOG_INFO, "already ingested (same bytes); nothing to do", "file", path,
-			  "file_id", id, NULL);
+			  "file_id", id, LOG_END);
 		res->already = 1;
 		return 0;
 	}
@@ -393,14 +391,14 @@ int ingest_file(struct store *s, struct profile *p, struct routekey *rk, const c
 		num(col, sizeof(col), rerr.column);
 		log_event(LOG_ERROR, rc == READER_EIO ? "cannot read input file" : "file refused",
 			  "file", path, "line", rerr.line ? line : NULL, "column", rerr.column ? col : NULL,
-			  "error", rerr.message, NULL);
+			  "error", rerr.message, LOG_END);
 		x->status = rc == READER_EIO ? EX_IOERR : rc == READER_ENOMEM ? EX_OSERR : EX_DATAERR;
 		goto done;
 	}
 	if (x->status)
 		goto done;
 	if (p->has_header && !x->header_done) {
-		log_event(LOG_ERROR, "file refused: no header line", "file", path, NULL);
+		log_event(LOG_ERROR, "file refused: no header line", "file", path, LOG_END);
 		x->status = EX_DATAERR;
 		goto done;
 	}
@@ -428,16 +426,16 @@ int ingest_file(struct store *s, struct profile *p, struct routekey *rk, const c
 		num(f, sizeof(f), x->c.skipped);
 		log_event(x->c.rejected || x->c.conflict ? LOG_WARN : LOG_INFO, "file ingested",
 			  "file", path, "profile", p->name, "rows", a, "inserted", b, "duplicate", c,
-			  "conflict", d, "rejected", e, "skipped", f, NULL);
+			  "conflict", d, "rejected", e, "skipped", f, LOG_END);
 		for (i = 0; i < x->n_first && x->c.rejected; i++)
-			log_event(LOG_WARN, "row rejected", "file", path, "where", x->first_rejects[i], NULL);
+			log_event(LOG_WARN, "row rejected", "file", path, "where", x->first_rejects[i], LOG_END);
 	}
 	res->counts = x->c;
 	res->file_id = x->file_id;
 done:
 	status = x->status;
 	if (status && store_rollback(s))
-		log_event(LOG_ERROR, "rollback failed", "file", path, "error", store_errmsg(s), NULL);
+		log_event(LOG_ERROR, "rollback failed", "file", path, "error", store_errmsg(s), LOG_END);
 	normalize_free(x->norm);
 	free(x);
 	return status;
@@ -462,14 +460,14 @@ int ingest_check_key_mode(struct store *s, const unsigned char *key_sha256)
 		if (strcmp(have, want) == 0)
 			return 0;
 		log_event(LOG_ERROR, "this database's keys were made another way; use the same key file",
-			  "database_keys", have, "these_keys", want, NULL);
+			  "database_keys", have, "these_keys", want, LOG_END);
 		return -1;
 	}
 	if (store_begin(s) || store_setting_set(s, "routekey", want) || store_commit(s))
 		goto db;
 	return 0;
 db:
-	log_event(LOG_ERROR, "database error", "error", store_errmsg(s), NULL);
+	log_event(LOG_ERROR, "database error", "error", store_errmsg(s), LOG_END);
 	store_rollback(s);
 	return -1;
 }

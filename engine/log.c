@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include "banned.h"
 
 static enum log_level threshold = LOG_WARN;
 

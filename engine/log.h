@@ -15,10 +15,13 @@ void log_set_level(enum log_level level);
 void log_init(void);
 
 /*
- * Write one event: MSG, then KEY, VALUE string pairs terminated by a NULL key.
+ * Write one event: MSG, then KEY, VALUE string pairs terminated by LOG_END.
  * A NULL value is skipped.  Never fails (a failed write to stderr is ignored,
  * as there is nowhere left to report it).
  */
-void log_event(enum log_level level, const char *msg, ...);
+void log_event(enum log_level level, const char *msg, ...) __attribute__((sentinel));
+
+/* The key list's terminator (a typed null pointer, as variadic calls need). */
+#define LOG_END ((const char *)NULL)
 
 #endif

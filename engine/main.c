@@ -10,6 +10,7 @@
 
 #include "cmd.h"
 #include "log.h"
+#include "banned.h"
 
 #ifndef RECON_VERSION
 #define RECON_VERSION "0.1.0"
@@ -99,7 +100,7 @@ int main(int argc, char **argv)
 	{
 		int status = cmd->fn(argc - i, argv + i);
 		if (fflush(stdout) != 0 || ferror(stdout)) {
-			log_event(LOG_ERROR, "cannot write to standard output", NULL);
+			log_event(LOG_ERROR, "cannot write to standard output", LOG_END);
 			return status ? status : EX_IOERR;
 		}
 		return status;

@@ -18,6 +18,7 @@
 #include "money.h"
 
 #include <string.h>
+#include "banned.h"
 
 /* Largest exponent handled: 10^18 still fits in int64. */
 #define MONEY_MAX_EXPONENT 18

@@ -14,6 +14,7 @@
 #include "currency.h"
 #include "money.h"
 #include "timeparse.h"
+#include "banned.h"
 
 #define SCRATCH 1024
 

@@ -18,6 +18,7 @@
 
 #include "currency.h"
 #include "timeparse.h"
+#include "banned.h"
 
 #ifndef RECON_PROFILE_DIR
 #define RECON_PROFILE_DIR "schemas/profiles"

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "banned.h"
 
 #define IN_CHUNK (64 * 1024)
 #define OUT_CHUNK (4 * IN_CHUNK)
@@ -403,6 +404,11 @@ static void read_all(struct reader *r)
 			break;
 		memmove(r->in, inp, in_left);
 		carry = in_left;
+	}
+	if (r->line_no == 0 && r->line_len == 0 && !r->line_too_long) {
+		set_error(r, 0, 0, "empty file (0 bytes)");
+		r->rc = READER_EDATA;
+		return;
 	}
 	/* A last line without a newline. */
 	if (r->line_len > 0 || r->line_too_long) {

@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "embedded_sql.h"
+#include "banned.h"
 
 #define APPLICATION_ID 1919247726 /* "recn" */
 #define MAX_PARAMS 16

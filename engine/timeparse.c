@@ -29,6 +29,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include "banned.h"
 
 #define US_PER_SEC		INT64_C(1000000)
 #define SEC_PER_DAY		INT64_C(86400)
