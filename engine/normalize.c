@@ -81,11 +81,18 @@ static char *strip(const struct profile *p, char *s, size_t len, size_t *out_len
 static const char *get(struct normalizer *n, const struct reader_record *rec,
 		       const struct colref *c, size_t *len)
 {
+	char *v;
+
 	if (c->index < 0 || (size_t)c->index >= rec->nfields) {
 		*len = 0;
 		return "";
 	}
-	return strip(n->p, rec->field[c->index], rec->len[c->index], len);
+	/* Store the stripped value back, so that a second read of the column (a
+	 * filter and a field on the same column) sees the same text and length. */
+	v = strip(n->p, rec->field[c->index], rec->len[c->index], len);
+	rec->field[c->index] = v;
+	rec->len[c->index] = *len;
+	return v;
 }
 
 int normalize_header(struct normalizer *n, const struct reader_record *rec, char *err, size_t errlen)
@@ -250,7 +257,8 @@ enum normalize_result normalize_record(struct normalizer *n, const struct reader
 				*reason = say(n, p->kind == PROFILE_LEDGER ? "event " : "type ", v, "");
 				return NORMALIZE_SKIP;
 			}
-			*reason = say(n, "value '", v, "' is not mapped to a type");
+			*reason = say(n, "value '", v, p->kind == PROFILE_LEDGER ? "' is not mapped to an event"
+									: "' is not mapped to a type");
 			goto reject;
 		}
 		if (fs->map[i].type == TYPE_SKIP) {

@@ -369,6 +369,7 @@ static int parse_colref(struct loader *ld, const char *v, struct colref *c)
 			return 0;
 		}
 		c->occurrence = (int)n;
+		c->occurrence_given = 1;
 		c->name = strndup(v, (size_t)(at - v));
 	} else {
 		c->name = strdup(v);
@@ -625,7 +626,12 @@ static int handle_field_key(struct loader *ld, struct field_spec *f, int field,
 		else if (strcmp(v, "reject") != 0)
 			fail(ld, "no_match must be skip or reject, not '%s'", v);
 	} else if (strcmp(name, "format") == 0 || strcmp(name, "time_format") == 0) {
-		const char *why = timeparse_check_format(v);
+		char with_date[256];
+		const char *why;
+
+		/* A time format is checked as the time part of a date-and-time format. */
+		snprintf(with_date, sizeof(with_date), "%s%s", name[0] == 't' ? "%Y-%m-%d " : "", v);
+		why = timeparse_check_format(with_date);
 
 		if (why != NULL)
 			fail(ld, "date format '%s': %s", v, why);
@@ -750,7 +756,7 @@ const char *profile_field_name(const struct profile *p, int f)
 static int has_source(const struct field_spec *f)
 {
 	return f->cols.n > 0 || f->constant != NULL || f->per_type[0].n > 0 || f->per_type[1].n > 0 ||
-	       f->debit.name || f->debit.position || f->from_sign;
+	       f->debit.name || f->debit.position || f->from_sign || f->from_debit_credit;
 }
 
 /* Checks that need the whole profile. */
@@ -1131,7 +1137,7 @@ static int resolve_col(const struct profile *p, struct colref *c, char *const *n
 				 c->name, c->occurrence, p->name, total);
 		return -1;
 	}
-	if (total > 1 && c->occurrence == 1 && !strchr(c->name, '@')) {
+	if (total > 1 && !c->occurrence_given) {
 		/* Named twice and referenced without saying which: ambiguous. */
 		snprintf(err, errlen, "column '%s' is named %d times in the header; write '%s@1' or '%s@2' in profile %s",
 			 c->name, total, c->name, c->name, p->name);

@@ -36,6 +36,7 @@ const char *profile_type_name(enum record_type t);
 struct colref {
 	char *name;       /* NULL when by position */
 	int occurrence;   /* 1 = first column of that name */
+	int occurrence_given; /* written as Name@N: a doubled name is then not ambiguous */
 	int position;     /* 1-based, 0 when by name */
 	int index;        /* resolved 0-based index, -1 until the header is read */
 };

@@ -61,6 +61,9 @@ struct reader {
 	char raw[READER_RAW_MAX];
 	size_t raw_len;
 
+	size_t discarded_quotes; /* quote characters in the part of a long line not kept */
+	int skipping;          /* the rest of an abandoned record is being passed over */
+
 	int header_found;
 	char *header_line;     /* the header's text, to spot it repeated */
 	size_t header_len;
@@ -151,6 +154,14 @@ static void deliver(struct reader *r, int is_header)
 	struct reader_record rec;
 	size_t i;
 
+	if (r->rec_error && r->o->has_header && !r->header_found) {
+		char msg[200];
+
+		snprintf(msg, sizeof(msg), "the header line cannot be read: %s", r->rec_error);
+		set_error(r, r->rec_line, 0, msg);
+		r->rc = READER_EDATA;
+		return;
+	}
 	memset(&rec, 0, sizeof(rec));
 	rec.line = r->rec_line;
 	rec.raw = r->raw;
@@ -168,6 +179,36 @@ static void deliver(struct reader *r, int is_header)
 		rec.is_header = is_header;
 	}
 	r->rc = r->fn(r->ctx, &rec);
+}
+
+/* Quote characters in S: their parity says whether a quoted field is still open. */
+static size_t count_quotes(const struct reader *r, const char *s, size_t len)
+{
+	size_t n = 0, i;
+
+	if (!r->o->quote)
+		return 0;
+	for (i = 0; i < len; i++)
+		n += (unsigned char)s[i] == r->o->quote;
+	return n;
+}
+
+/*
+ * Give up the current record with REASON: deliver it as an error record, and if
+ * its text so far leaves a quoted field open (INSIDE: the line began inside one),
+ * pass over the following lines until the field closes, so that nothing inside
+ * it is ever read as a row of its own.
+ */
+static void abandon(struct reader *r, const char *reason, int inside)
+{
+	size_t quotes = count_quotes(r, r->line, r->line_len) + r->discarded_quotes;
+
+	r->rec_error = reason;
+	if (r->in_record || r->csv.pstate != 0)
+		csv_reset(r);
+	r->in_record = 0;
+	r->skipping = ((size_t)inside + quotes) % 2 == 1;
+	deliver(r, 0);
 }
 
 static void start_record(struct reader *r)
@@ -193,11 +234,11 @@ static void feed_line(struct reader *r)
 	if (r->rc)
 		return;
 	if (n != r->line_len + 1) {
-		r->rec_error = csv_error(&r->csv) == CSV_EPARSE
+		int inside = r->in_record;
+
+		abandon(r, csv_error(&r->csv) == CSV_EPARSE
 			? "malformed quoting (a quote inside an unquoted field, or text after a closing quote)"
-			: "record could not be parsed";
-		csv_reset(r);
-		deliver(r, 0);
+			: "record could not be parsed", inside);
 		return;
 	}
 	if (r->record_done) {
@@ -260,14 +301,17 @@ static void handle_line(struct reader *r)
 	r->line_len = len;
 	has_nul = memchr(s, '\0', len) != NULL;
 
+	if (r->skipping) {
+		/* Inside the quoted field of an abandoned record: wait for it to close. */
+		if ((count_quotes(r, s, len) + r->discarded_quotes) % 2 == 1)
+			r->skipping = 0;
+		goto skip;
+	}
 	if (r->in_record) {
 		r->rec_bytes += len + 1;
 		raw_append(r, s, len, 1);
 		if (r->line_too_long || r->rec_bytes > r->max_record || has_nul) {
-			r->rec_error = has_nul ? "NUL byte in record"
-					       : "record longer than the line size limit";
-			csv_reset(r);
-			deliver(r, 0);
+			abandon(r, has_nul ? "NUL byte in record" : "record longer than the line size limit", 1);
 			return;
 		}
 		feed_line(r);
@@ -306,8 +350,7 @@ static void handle_line(struct reader *r)
 	start_record(r);
 	raw_append(r, s, len, 0);
 	if (r->line_too_long || has_nul) {
-		r->rec_error = has_nul ? "NUL byte in record" : "record longer than the line size limit";
-		deliver(r, 0);
+		abandon(r, has_nul ? "NUL byte in record" : "record longer than the line size limit", 0);
 		return;
 	}
 	if (r->header_found && len == r->header_len && memcmp(s, r->header_line, len) == 0) {
@@ -336,10 +379,13 @@ static void take_text(struct reader *r, const char *p, size_t n)
 				memcpy(r->line + r->line_len, p, keep);
 				r->line_len += keep;
 				r->line_too_long = 1;
+				r->discarded_quotes += count_quotes(r, p + keep, seg - keep);
 			} else {
 				memcpy(r->line + r->line_len, p, seg);
 				r->line_len += seg;
 			}
+		} else {
+			r->discarded_quotes += count_quotes(r, p, seg);
 		}
 		if (nl == NULL)
 			return;
@@ -347,6 +393,7 @@ static void take_text(struct reader *r, const char *p, size_t n)
 		handle_line(r);
 		r->line_len = 0;
 		r->line_too_long = 0;
+		r->discarded_quotes = 0;
 		p += seg + 1;
 		n -= seg + 1;
 	}
@@ -477,6 +524,9 @@ int reader_run(const struct reader_options *opts, reader_fn fn, void *ctx,
 	csv_set_delim(&r.csv, opts->delimiter);
 	csv_set_quote(&r.csv, opts->quote ? opts->quote : NO_QUOTE);
 	csv_set_space_func(&r.csv, never_space);
+	/* libcsv grows its field buffer by blk_size bytes (128 by default): a long
+	 * field would be copied many times over. */
+	csv_set_blk_size(&r.csv, 64 * 1024);
 	read_all(&r);
 cleanup:
 	if (r.rc == READER_ENOMEM && err->message[0] == '\0')

@@ -9,6 +9,8 @@
 #              'status' (the exit status of the last command of cmd).
 #
 # Usage: tests/e2e/run.sh RECON [CASE...]    (all cases by default)
+# With UPDATE=1, a differing expected file is overwritten with what the case
+# wrote: review every such change with git diff before committing it.
 set -u
 RECON=$(cd "$(dirname "$1")" && pwd)/$(basename "$1"); shift
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -34,6 +36,7 @@ for name in $cases; do
 			echo "FAIL $name: $(basename "$exp") was not written"; ok=0
 		elif ! cmp -s "$exp" "$got"; then
 			echo "FAIL $name: $(basename "$exp") differs:"; diff -u "$exp" "$got" | head -n 40; ok=0
+			[ "${UPDATE:-0}" = 1 ] && cp "$got" "$exp"
 		fi
 	done
 	if [ $ok -eq 1 ]; then pass=$((pass + 1)); else fail=$((fail + 1)); failed="$failed $name"; fi
