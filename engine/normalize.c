@@ -503,9 +503,13 @@ enum normalize_result normalize_record(struct normalizer *n, const struct reader
 	f = F_FEE;
 	fs = &p->field[F_FEE];
 	if (fs->present) {
-		const struct colref *c = fs->cols.n ? &fs->cols.col[0]
-						    : &fs->per_type[out->type == TYPE_REFUND].col[0];
-		v = get(n, rec, c, &len);
+		const struct colset *set = fs->cols.n ? &fs->cols : &fs->per_type[out->type == TYPE_REFUND];
+
+		/* A fee given for one type only (column.CHARGE) is absent on the other. */
+		if (set->n > 0)
+			v = get(n, rec, &set->col[0], &len);
+		else
+			len = 0;
 		if (len > 0) {
 			why = money_parse(v, len, &fs->money, out->exponent, &out->fee_minor);
 			if (why) {

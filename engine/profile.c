@@ -105,7 +105,7 @@ static const char *const filter_keys[] = {
 	"column", "keep", "keep_regex", "skip", "skip_regex",
 };
 
-/* Every key of every table, for the test of order and uniqueness. */
+/* The field-section keys, for the test of order and uniqueness. */
 const char *const *profile_known_keys(size_t *count)
 {
 	static const char *all[sizeof(field_keys) / sizeof(field_keys[0])];
@@ -163,7 +163,42 @@ static void fail(struct loader *ld, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	snprintf(ld->err, ld->errlen, "%s:%d: %s", ld->p->path, ld->line, msg);
+	if (ld->line > 0)
+		snprintf(ld->err, ld->errlen, "%s:%d: %s", ld->p->path, ld->line, msg);
+	else
+		snprintf(ld->err, ld->errlen, "%s: %s", ld->p->path, msg);
+}
+
+static int known_section(const struct loader *ld, const char *name);
+
+static void fail_section(struct loader *ld, const char *section)
+{
+	if (!ld->kind_set)
+		fail(ld, "unknown section [%s] (expected [file] with 'kind' first)", section);
+	else
+		fail(ld, ld->p->kind == PROFILE_STATEMENT
+			 ? "unknown section [%s] for a statement profile (expected file, txn_id, order_ref, type, amount, currency, booked_at, channel, fee or filter.NAME)"
+			 : "unknown section [%s] for a ledger profile (expected file, event_id, order_ref, event, amount, currency, event_time, channel or filter.NAME)",
+		     section);
+}
+
+/* A "[name]" line: check the name here, because libinih reports only key lines,
+ * so an empty unknown section would otherwise pass unnoticed. */
+static void check_section_line(struct loader *ld, const char *line)
+{
+	const char *start, *end;
+	char name[128];
+
+	start = line + strspn(line, " \t");
+	if (*start != '[')
+		return;
+	end = strchr(start, ']');
+	if (end == NULL || (size_t)(end - start - 1) >= sizeof(name))
+		return; /* libinih reports the syntax error */
+	memcpy(name, start + 1, (size_t)(end - start - 1));
+	name[end - start - 1] = '\0';
+	if (!known_section(ld, name))
+		fail_section(ld, name);
 }
 
 /* libinih line reader over the file's bytes: counts lines and bounds their length. */
@@ -189,6 +224,7 @@ static char *read_line(char *buf, int size, void *stream)
 		if (ld->pos < ld->size)
 			ld->pos++;
 	}
+	check_section_line(ld, buf);
 	return buf;
 }
 
@@ -707,6 +743,16 @@ static int handle_filter_key(struct loader *ld, struct filter_spec *f, const cha
 	return !ld->failed;
 }
 
+static int known_section(const struct loader *ld, const char *name)
+{
+	const struct section_name *sec;
+
+	if (strcmp(name, "file") == 0 || (strncmp(name, "filter.", 7) == 0 && name[7] != '\0'))
+		return 1;
+	sec = bsearch(name, section_names, COUNT(section_names), sizeof(section_names[0]), cmp_section);
+	return sec != NULL && (!ld->kind_set || sec->kind < 0 || sec->kind == (int)ld->p->kind);
+}
+
 static int on_ini_entry(void *user, const char *section, const char *name, const char *value)
 {
 	struct loader *ld = user;
@@ -726,10 +772,7 @@ static int on_ini_entry(void *user, const char *section, const char *name, const
 	}
 	sec = bsearch(section, section_names, COUNT(section_names), sizeof(section_names[0]), cmp_section);
 	if (sec == NULL || (sec->kind >= 0 && sec->kind != (int)ld->p->kind)) {
-		fail(ld, ld->p->kind == PROFILE_STATEMENT
-			 ? "unknown section [%s] for a statement profile (expected file, txn_id, order_ref, type, amount, currency, booked_at, channel, fee or filter.NAME)"
-			 : "unknown section [%s] for a ledger profile (expected file, event_id, order_ref, event, amount, currency, event_time, channel or filter.NAME)",
-		     section);
+		fail_section(ld, section);
 		return 0;
 	}
 	if (!ld->p->field[sec->field].present) {

@@ -17,11 +17,26 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include "banned.h"
 
 #define IN_CHUNK (64 * 1024)
 #define OUT_CHUNK (4 * IN_CHUNK)
 #define NO_QUOTE 0xff /* never occurs in UTF-8, so "no quoting" for libcsv */
+
+/*
+ * Where a record stands with respect to quoting, tracked byte by byte by
+ * quote_scan: needed only to pass over the rest of a record given up before its
+ * end (too long, NUL byte), whose bytes libcsv cannot be asked to skip without
+ * buffering them.  It follows RFC 4180 as libcsv's strict mode does: a quote opens
+ * a quoted field only at the start of a field; inside one, a doubled quote is
+ * data and a single quote closes it.
+ */
+struct qstate {
+	int quoted;        /* inside a quoted field */
+	int pending;       /* a quote seen inside it: closes it unless doubled */
+	int field_start;   /* at the start of a field */
+};
 
 struct reader {
 	const struct reader_options *o;
@@ -61,8 +76,13 @@ struct reader {
 	char raw[READER_RAW_MAX];
 	size_t raw_len;
 
-	size_t discarded_quotes; /* quote characters in the part of a long line not kept */
+	struct qstate lq;      /* quote state over a long line, including its discarded part */
+	struct qstate carry;   /* quote state at the start of the next line while skipping */
 	int skipping;          /* the rest of an abandoned record is being passed over */
+	size_t line_bytes;     /* bytes of the current line, including any not kept */
+	int utf8;              /* the file is declared UTF-8: validated, not converted */
+	unsigned char u8_need, u8_lo, u8_hi; /* UTF-8 validation state across chunks */
+	unsigned char u8_have; /* bytes of the current character already passed on */
 
 	int header_found;
 	char *header_line;     /* the header's text, to spot it repeated */
@@ -181,33 +201,88 @@ static void deliver(struct reader *r, int is_header)
 	r->rc = r->fn(r->ctx, &rec);
 }
 
-/* Quote characters in S: their parity says whether a quoted field is still open. */
-static size_t count_quotes(const struct reader *r, const char *s, size_t len)
+static void quote_scan(const struct reader *r, struct qstate *q, const char *s, size_t len)
 {
-	size_t n = 0, i;
+	unsigned char quote = r->o->quote, delim = r->o->delimiter;
+	size_t i;
 
-	if (!r->o->quote)
+	if (!quote)
+		return;
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (q->quoted) {
+			if (q->pending) {
+				q->pending = 0;
+				if (c != quote) {
+					q->quoted = 0;
+					q->field_start = c == delim;
+				}
+			} else if (c == quote) {
+				q->pending = 1;
+			}
+		} else if (q->field_start && c == quote) {
+			q->quoted = 1;
+			q->field_start = 0;
+		} else {
+			q->field_start = c == delim;
+		}
+	}
+}
+
+/* The end of a line: returns 1 if it also ends the record (no quoted field open). */
+static int quote_newline(struct qstate *q)
+{
+	if (q->quoted && !q->pending)
 		return 0;
-	for (i = 0; i < len; i++)
-		n += (unsigned char)s[i] == r->o->quote;
-	return n;
+	q->quoted = q->pending = 0;
+	q->field_start = 1;
+	return 1;
+}
+
+/* The quote state at the start of the current line. */
+static struct qstate line_start_state(const struct reader *r)
+{
+	struct qstate q = { 0, 0, 1 };
+
+	if (r->skipping)
+		return r->carry;
+	if (r->in_record) {
+		q.quoted = 1; /* a multi-line record continues inside a quoted field */
+		q.field_start = 0;
+	}
+	return q;
+}
+
+/* The quote state at the end of the current line (the whole line, kept or not). */
+static struct qstate line_end_state(const struct reader *r)
+{
+	struct qstate q;
+
+	if (r->line_too_long)
+		return r->lq;
+	q = line_start_state(r);
+	quote_scan(r, &q, r->line, r->line_len);
+	return q;
 }
 
 /*
  * Give up the current record with REASON: deliver it as an error record, and if
- * its text so far leaves a quoted field open (INSIDE: the line began inside one),
- * pass over the following lines until the field closes, so that nothing inside
- * it is ever read as a row of its own.
+ * its text so far leaves a quoted field open, pass over the following lines until
+ * that field closes, so that nothing inside it is ever read as a row of its own.
  */
-static void abandon(struct reader *r, const char *reason, int inside)
+static void abandon(struct reader *r, const char *reason)
 {
-	size_t quotes = count_quotes(r, r->line, r->line_len) + r->discarded_quotes;
+	struct qstate q = line_end_state(r);
 
 	r->rec_error = reason;
-	if (r->in_record || r->csv.pstate != 0)
+	if (r->in_record)
 		csv_reset(r);
 	r->in_record = 0;
-	r->skipping = ((size_t)inside + quotes) % 2 == 1;
+	if (!quote_newline(&q)) {
+		r->skipping = 1;
+		r->carry = q;
+	}
 	deliver(r, 0);
 }
 
@@ -234,11 +309,12 @@ static void feed_line(struct reader *r)
 	if (r->rc)
 		return;
 	if (n != r->line_len + 1) {
-		int inside = r->in_record;
-
-		abandon(r, csv_error(&r->csv) == CSV_EPARSE
+		/* libcsv stopped inside the line; the next line starts a new record. */
+		r->rec_error = csv_error(&r->csv) == CSV_EPARSE
 			? "malformed quoting (a quote inside an unquoted field, or text after a closing quote)"
-			: "record could not be parsed", inside);
+			: "record could not be parsed";
+		csv_reset(r);
+		deliver(r, 0);
 		return;
 	}
 	if (r->record_done) {
@@ -303,15 +379,19 @@ static void handle_line(struct reader *r)
 
 	if (r->skipping) {
 		/* Inside the quoted field of an abandoned record: wait for it to close. */
-		if ((count_quotes(r, s, len) + r->discarded_quotes) % 2 == 1)
+		struct qstate q = line_end_state(r);
+
+		if (quote_newline(&q))
 			r->skipping = 0;
+		else
+			r->carry = q;
 		goto skip;
 	}
 	if (r->in_record) {
 		r->rec_bytes += len + 1;
 		raw_append(r, s, len, 1);
 		if (r->line_too_long || r->rec_bytes > r->max_record || has_nul) {
-			abandon(r, has_nul ? "NUL byte in record" : "record longer than the line size limit", 1);
+			abandon(r, has_nul ? "NUL byte in record" : "record longer than the line size limit");
 			return;
 		}
 		feed_line(r);
@@ -329,14 +409,13 @@ static void handle_line(struct reader *r)
 			else
 				match = regexec(o->header_regex, s, 0, NULL, 0) == 0;
 		}
-		if (!match) {
-			if (r->line_no > (long)o->preamble_lines + READER_HEADER_SEARCH_LINES) {
-				set_error(r, r->line_no, 0, "header line not found in the first lines of the file");
-				r->rc = READER_EDATA;
-				return;
-			}
-			goto skip;
+		if (r->line_no > (long)o->preamble_lines + READER_HEADER_SEARCH_LINES) {
+			set_error(r, r->line_no, 0, "header line not found in the first lines of the file");
+			r->rc = READER_EDATA;
+			return;
 		}
+		if (!match)
+			goto skip;
 	}
 	if (!r->line_too_long && is_blank(s, len))
 		goto skip;
@@ -350,7 +429,7 @@ static void handle_line(struct reader *r)
 	start_record(r);
 	raw_append(r, s, len, 0);
 	if (r->line_too_long || has_nul) {
-		abandon(r, has_nul ? "NUL byte in record" : "record longer than the line size limit", 0);
+		abandon(r, has_nul ? "NUL byte in record" : "record longer than the line size limit");
 		return;
 	}
 	if (r->header_found && len == r->header_len && memcmp(s, r->header_line, len) == 0) {
@@ -373,27 +452,31 @@ static void take_text(struct reader *r, const char *p, size_t n)
 		const char *nl = memchr(p, '\n', n);
 		size_t seg = nl ? (size_t)(nl - p) : n;
 
+		r->line_bytes += seg;
 		if (!r->line_too_long) {
 			if (r->line_len + seg > r->max_record) {
 				size_t keep = r->max_record - r->line_len;
 				memcpy(r->line + r->line_len, p, keep);
 				r->line_len += keep;
+				/* From here on the line is not kept: follow its quoting only. */
+				r->lq = line_start_state(r);
+				quote_scan(r, &r->lq, r->line, r->line_len);
+				quote_scan(r, &r->lq, p + keep, seg - keep);
 				r->line_too_long = 1;
-				r->discarded_quotes += count_quotes(r, p + keep, seg - keep);
 			} else {
 				memcpy(r->line + r->line_len, p, seg);
 				r->line_len += seg;
 			}
 		} else {
-			r->discarded_quotes += count_quotes(r, p, seg);
+			quote_scan(r, &r->lq, p, seg);
 		}
 		if (nl == NULL)
 			return;
 		r->line[r->line_len] = '\0';
 		handle_line(r);
 		r->line_len = 0;
+		r->line_bytes = 0;
 		r->line_too_long = 0;
-		r->discarded_quotes = 0;
 		p += seg + 1;
 		n -= seg + 1;
 	}
@@ -405,14 +488,99 @@ static void decode_error(struct reader *r, const char *what)
 	const char *enc = r->o->encoding ? r->o->encoding : "UTF-8";
 
 	snprintf(msg, sizeof(msg), "%s (the profile declares %s)", what, enc);
-	set_error(r, r->line_no + 1, (long)r->line_len + 1, msg);
+	/* The column of the first byte of the character that is broken. */
+	set_error(r, r->line_no + 1, (long)r->line_bytes + 1 - (long)r->u8_have, msg);
 	r->rc = READER_EDATA;
+}
+
+/*
+ * Validate UTF-8 per Unicode Table 3-7 (well-formed byte sequences), carrying a
+ * sequence across chunks.  Written here because glibc's UTF-8 to UTF-8 iconv lets
+ * through code points above U+10FFFF and 5- and 6-byte forms, and because a file
+ * declared UTF-8 then needs no copy at all.  Returns N if every byte is fine, else
+ * the index of the first byte that cannot continue or start a character.
+ */
+static size_t utf8_check(struct reader *r, const unsigned char *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		unsigned char c = p[i];
+
+		if (r->u8_need) {
+			if (c < r->u8_lo || c > r->u8_hi)
+				return i;
+			r->u8_need--;
+			r->u8_have = r->u8_need ? (unsigned char)(r->u8_have + 1) : 0;
+			r->u8_lo = 0x80;
+			r->u8_hi = 0xBF;
+			continue;
+		}
+		if (c < 0x80)
+			continue;
+		r->u8_lo = 0x80;
+		r->u8_hi = 0xBF;
+		if (c >= 0xC2 && c <= 0xDF) {
+			r->u8_need = 1;
+		} else if (c >= 0xE0 && c <= 0xEF) {
+			r->u8_need = 2;
+			if (c == 0xE0)
+				r->u8_lo = 0xA0;
+			else if (c == 0xED)
+				r->u8_hi = 0x9F; /* no UTF-16 surrogates */
+		} else if (c >= 0xF0 && c <= 0xF4) {
+			r->u8_need = 3;
+			if (c == 0xF0)
+				r->u8_lo = 0x90;
+			else if (c == 0xF4)
+				r->u8_hi = 0x8F; /* nothing above U+10FFFF */
+		} else {
+			return i; /* not a lead byte: the broken character starts here */
+		}
+		r->u8_have = 1;
+	}
+	return n;
+}
+
+/* Read a file declared UTF-8: validate and pass the bytes on as they are. */
+static void read_utf8(struct reader *r)
+{
+	for (;;) {
+		size_t got = fread(r->in, 1, IN_CHUNK, r->file);
+		size_t ok;
+
+		if (got == 0) {
+			if (ferror(r->file)) {
+				set_error(r, r->line_no + 1, 0, strerror(errno));
+				r->rc = READER_EIO;
+			} else if (r->u8_need) {
+				decode_error(r, "text ends inside a multi-byte character");
+			}
+			return;
+		}
+		if (r->stats)
+			r->stats->bytes += got;
+		ok = utf8_check(r, (const unsigned char *)r->in, got);
+		take_text(r, r->in, ok);
+		if (r->rc || r->done)
+			return;
+		if (ok < got) {
+			decode_error(r, "text is not valid in the declared encoding");
+			return;
+		}
+	}
 }
 
 static void read_all(struct reader *r)
 {
 	size_t carry = 0;
 
+	if (r->utf8) {
+		read_utf8(r);
+		if (r->rc || r->done)
+			return;
+		goto finish;
+	}
 	for (;;) {
 		size_t got = fread(r->in + carry, 1, IN_CHUNK - carry, r->file);
 		size_t in_left = carry + got;
@@ -452,6 +620,7 @@ static void read_all(struct reader *r)
 		memmove(r->in, inp, in_left);
 		carry = in_left;
 	}
+finish:
 	if (r->line_no == 0 && r->line_len == 0 && !r->line_too_long) {
 		set_error(r, 0, 0, "empty file (0 bytes)");
 		r->rc = READER_EDATA;
@@ -462,7 +631,7 @@ static void read_all(struct reader *r)
 		r->line[r->line_len] = '\0';
 		handle_line(r);
 	}
-	if (r->rc == 0 && r->in_record) {
+	if (r->rc == 0 && (r->in_record || r->skipping)) {
 		char msg[120];
 
 		snprintf(msg, sizeof(msg), "unterminated quoted field at end of file (record starts on line %ld)",
@@ -500,8 +669,10 @@ int reader_run(const struct reader_options *opts, reader_fn fn, void *ctx,
 		set_error(&r, 0, 0, strerror(errno));
 		return READER_EIO;
 	}
-	r.cd = iconv_open("UTF-8", enc);
-	if (r.cd == (iconv_t)-1) {
+	r.utf8 = strcasecmp(enc, "UTF-8") == 0 || strcasecmp(enc, "UTF8") == 0;
+	if (!r.utf8)
+		r.cd = iconv_open("UTF-8", enc);
+	if (!r.utf8 && r.cd == (iconv_t)-1) {
 		set_error(&r, 0, 0, "encoding not supported by iconv");
 		r.rc = READER_EDATA;
 		goto cleanup;

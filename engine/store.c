@@ -186,6 +186,30 @@ static int exec_stmt(struct store *s, enum stmt_id q)
 	return 0;
 }
 
+/* A database holding tables but not our application_id is someone else's. */
+static int check_foreign(struct store *s)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = -1;
+
+	if (sqlite3_prepare_v2(s->db,
+			       "SELECT (SELECT application_id FROM pragma_application_id),"
+			       " (SELECT count(*) FROM sqlite_schema)", -1, &st, NULL) != SQLITE_OK ||
+	    sqlite3_step(st) != SQLITE_ROW) {
+		fail_db(s, "cannot read the database header");
+		goto out;
+	}
+	if (sqlite3_column_int(st, 1) > 0 && sqlite3_column_int(st, 0) != APPLICATION_ID) {
+		snprintf(s->err, sizeof(s->err), "not a recon database (application_id %d)",
+			 sqlite3_column_int(st, 0));
+		goto out;
+	}
+	rc = 0;
+out:
+	sqlite3_finalize(st);
+	return rc;
+}
+
 static int migrate(struct store *s)
 {
 	sqlite3_stmt *st = NULL;
@@ -261,6 +285,11 @@ int store_open(const char *path, struct store **out, char *err, size_t errlen)
 	}
 	sqlite3_extended_result_codes(s->db, 1);
 	sqlite3_busy_timeout(s->db, 5000);
+	/* Refuse a foreign database before any PRAGMA changes it (WAL mode). */
+	if (check_foreign(s)) {
+		snprintf(err, errlen, "%s: %s", path, s->err);
+		goto fail;
+	}
 	if (sqlite3_exec(s->db, setup, NULL, NULL, NULL) != SQLITE_OK) {
 		snprintf(err, errlen, "%s: cannot set up database: %s", path, sqlite3_errmsg(s->db));
 		goto fail;

@@ -1,0 +1,51 @@
+/*
+ * match.h - fold the ledger, match it against the statements, record the cases.
+ *
+ * One match is one run: it sees the ledger events and statement rows whose time
+ * is at or before as_of, folds each order's events through the state machine of
+ * SPEC section 2 (illegal events become LEDGER_ANOMALY cases and expect nothing),
+ * classifies every route key by expected (E) and actual (A) transactions in SQL
+ * (schemas/match.sql), and stores the run's cases, anomalies and summary in the
+ * database, all in one transaction.  Reports are written from those tables.
+ */
+#ifndef RECON_MATCH_H
+#define RECON_MATCH_H
+
+#include <stdint.h>
+
+#include "routekey.h"
+#include "store.h"
+
+#define MATCH_GRACE_DEFAULT_US (30LL * 60 * 1000000)       /* 30 minutes */
+#define MATCH_WINDOW_DEFAULT_US (48LL * 3600 * 1000000)    /* 48 hours */
+
+struct match_options {
+	int64_t as_of_us;
+	int64_t grace_us;
+	int64_t window_us;
+	const char *job;           /* NULL for a bare match */
+	const char *business_date; /* NULL unless a job gives one */
+};
+
+struct match_result {
+	int64_t run_id;
+	int64_t open_cases;
+	int64_t resolved_cases;
+};
+
+/*
+ * Run a match.  Returns 0 with RES filled in, or a sysexits status with the error
+ * logged.  On failure nothing of the run is kept.
+ */
+int match_run(struct store *s, struct routekey *rk, const struct match_options *opts,
+	      struct match_result *res);
+
+/* Category -> action, as a sorted static table (for tests: order and uniqueness). */
+struct match_action {
+	const char *category;
+	const char *action;
+};
+const struct match_action *match_actions(size_t *count);
+const char *match_action_for(const char *category);
+
+#endif

@@ -1,0 +1,540 @@
+/*
+ * test_store.c - pins engine/store.h: opening and migrating the database, files,
+ * statement rows and their identities, ordinals, settings and transactions.
+ *
+ * Each test works in its own temporary directory (mkdtemp) and inspects the
+ * database with a second, plain SQLite connection where the store's API does not
+ * say enough (schema version, row counts after a rollback).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sqlite3.h>
+#include <cmocka.h>
+
+#include "store.h"
+
+#define RECON_APPLICATION_ID 1919247726 /* "recn" */
+
+static struct {
+	char dir[64];
+	char db[128];
+	struct store *s;
+	char err[1024];
+} fx;
+
+static int setup(void **state)
+{
+	(void)state;
+	memset(&fx, 0, sizeof(fx));
+	snprintf(fx.dir, sizeof(fx.dir), "/tmp/test_store_XXXXXX");
+	if (mkdtemp(fx.dir) == NULL)
+		return -1;
+	snprintf(fx.db, sizeof(fx.db), "%s/recon.db", fx.dir);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	static const char *const suffixes[] = { "", "-wal", "-shm", "-journal" };
+	char path[160];
+	size_t i;
+
+	(void)state;
+	store_close(fx.s);
+	fx.s = NULL;
+	for (i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
+		snprintf(path, sizeof(path), "%s%s", fx.db, suffixes[i]);
+		unlink(path);
+	}
+	rmdir(fx.dir);
+	return 0;
+}
+
+static struct store *open_ok(void)
+{
+	if (store_open(fx.db, &fx.s, fx.err, sizeof(fx.err)) != 0)
+		fail_msg("store_open: %s", fx.err);
+	assert_non_null(fx.s);
+	return fx.s;
+}
+
+/* One integer from SQL run on a separate connection. */
+static int64_t query_int(const char *sql)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	int64_t v;
+
+	assert_int_equal(sqlite3_open_v2(fx.db, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		fail_msg("%s: %s", sql, sqlite3_errmsg(db));
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return v;
+}
+
+/* Make a database at fx.db with plain SQLite. */
+static void make_foreign(const char *sql)
+{
+	sqlite3 *db = NULL;
+
+	assert_int_equal(sqlite3_open(fx.db, &db), SQLITE_OK);
+	if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		fail_msg("%s: %s", sql, sqlite3_errmsg(db));
+	sqlite3_close(db);
+}
+
+static void key(unsigned char k[STORE_KEY_LEN], unsigned char fill)
+{
+	memset(k, fill, STORE_KEY_LEN);
+}
+
+static int64_t add_file(unsigned char fill)
+{
+	unsigned char sha[STORE_KEY_LEN], psha[STORE_KEY_LEN];
+	struct store_file f;
+	int64_t id = 0;
+
+	key(sha, fill);
+	key(psha, 0xee);
+	memset(&f, 0, sizeof(f));
+	f.sha256 = sha;
+	f.path = "day.csv";
+	f.kind = "statement";
+	f.profile = "psp_v1";
+	f.profile_sha256 = psha;
+	f.bytes = 123;
+	if (store_file_insert(fx.s, &f, &id) != 0)
+		fail_msg("store_file_insert: %s", store_errmsg(fx.s));
+	assert_true(id > 0);
+	return id;
+}
+
+/* A statement row with uid/content keys filled with UID and CONTENT bytes. */
+struct row_keys {
+	unsigned char uid[STORE_KEY_LEN], content[STORE_KEY_LEN], route[STORE_KEY_LEN], order[STORE_KEY_LEN];
+};
+
+static struct store_row make_row(struct row_keys *k, unsigned char uid, unsigned char content,
+				 const char *txn_id, int64_t amount)
+{
+	struct store_row r;
+
+	key(k->uid, uid);
+	key(k->content, content);
+	key(k->route, 0x11);
+	key(k->order, 0x22);
+	memset(&r, 0, sizeof(r));
+	r.uid = k->uid;
+	r.content = k->content;
+	r.route_key = k->route;
+	r.order_key = k->order;
+	r.id = txn_id;
+	r.order_ref = "ORD-1";
+	r.type = "CHARGE";
+	r.amount_minor = amount;
+	r.currency = "USD";
+	r.time_us = INT64_C(1795169709000000);
+	r.channel = "stripe";
+	r.line = 2;
+	return r;
+}
+
+/* ---- open and migrate --------------------------------------------------------------- */
+
+static void test_store_new_database_has_version_and_application_id(void **state)
+{
+	(void)state;
+	open_ok();
+	assert_int_equal(query_int("PRAGMA user_version"), STORE_SCHEMA_VERSION);
+	assert_int_equal(STORE_SCHEMA_VERSION, 1);
+	assert_int_equal(query_int("PRAGMA application_id"), RECON_APPLICATION_ID);
+	assert_int_equal(query_int("SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name IN"
+				   " ('files', 'statement_rows', 'ledger_events', 'quarantine', 'conflicts',"
+				   " 'file_skips', 'settings')"), 7);
+	assert_int_equal(query_int("SELECT count(*) FROM pragma_journal_mode WHERE journal_mode = 'wal'"), 1);
+}
+
+static void test_store_reopen_keeps_data(void **state)
+{
+	unsigned char sha[STORE_KEY_LEN];
+	int64_t id, found = 0;
+
+	(void)state;
+	open_ok();
+	assert_int_equal(store_begin(fx.s), 0);
+	id = add_file(0x01);
+	assert_int_equal(store_commit(fx.s), 0);
+	store_close(fx.s);
+	fx.s = NULL;
+	open_ok();
+	key(sha, 0x01);
+	assert_int_equal(store_file_find(fx.s, sha, &found), 1);
+	assert_int_equal(found, id);
+	assert_int_equal(query_int("PRAGMA user_version"), 1);
+}
+
+static void test_store_refuses_foreign_database(void **state)
+{
+	char want[512];
+
+	(void)state;
+	make_foreign("CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT);");
+	assert_int_equal(store_open(fx.db, &fx.s, fx.err, sizeof(fx.err)), -1);
+	assert_null(fx.s);
+	snprintf(want, sizeof(want), "%s: not a recon database (application_id 0)", fx.db);
+	assert_string_equal(fx.err, want);
+	/* Untouched: no recon table was added, the journal mode is still its own. */
+	assert_int_equal(query_int("SELECT count(*) FROM sqlite_schema WHERE name = 'files'"), 0);
+	assert_int_equal(query_int("SELECT count(*) FROM pragma_journal_mode WHERE journal_mode = 'delete'"), 1);
+}
+
+static void test_store_refuses_other_application_id(void **state)
+{
+	char want[512];
+
+	(void)state;
+	make_foreign("PRAGMA application_id = 42; CREATE TABLE t (x);");
+	assert_int_equal(store_open(fx.db, &fx.s, fx.err, sizeof(fx.err)), -1);
+	snprintf(want, sizeof(want), "%s: not a recon database (application_id 42)", fx.db);
+	assert_string_equal(fx.err, want);
+}
+
+static void test_store_refuses_newer_schema_version(void **state)
+{
+	char want[512];
+
+	(void)state;
+	make_foreign("PRAGMA application_id = 1919247726; PRAGMA user_version = 99; CREATE TABLE files (x);");
+	assert_int_equal(store_open(fx.db, &fx.s, fx.err, sizeof(fx.err)), -1);
+	assert_null(fx.s);
+	snprintf(want, sizeof(want),
+		 "%s: database schema version 99 is newer than this recon understands (1)", fx.db);
+	assert_string_equal(fx.err, want);
+	assert_int_equal(query_int("PRAGMA user_version"), 99);
+}
+
+static void test_store_refuses_file_that_is_not_sqlite(void **state)
+{
+	FILE *f = NULL;
+	char prefix[256];
+
+	(void)state;
+	f = fopen(fx.db, "wb");
+	assert_non_null(f);
+	fputs("txn_id,amount\nT1,1.00\n this is a CSV file, not a database, and it is long enough\n", f);
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(store_open(fx.db, &fx.s, fx.err, sizeof(fx.err)), -1);
+	assert_null(fx.s);
+	snprintf(prefix, sizeof(prefix), "%s: ", fx.db);
+	assert_memory_equal(fx.err, prefix, strlen(prefix));
+	assert_non_null(strstr(fx.err, "not a database"));
+}
+
+/* ---- files ----------------------------------------------------------------------------- */
+
+static void test_store_file_insert_and_find(void **state)
+{
+	unsigned char sha[STORE_KEY_LEN];
+	int64_t id, found = -1;
+	struct store_counts c = { 10, 7, 1, 1, 1, 0 };
+
+	(void)state;
+	open_ok();
+	key(sha, 0x01);
+	assert_int_equal(store_file_find(fx.s, sha, &found), 0);
+	assert_int_equal(found, -1);
+	assert_int_equal(store_begin(fx.s), 0);
+	id = add_file(0x01);
+	assert_int_equal(store_file_find(fx.s, sha, &found), 1);
+	assert_int_equal(found, id);
+	key(sha, 0x02);
+	assert_int_equal(store_file_find(fx.s, sha, &found), 0);
+	assert_int_equal(store_file_finish(fx.s, id, &c), 0);
+	assert_int_equal(store_commit(fx.s), 0);
+	assert_int_equal(query_int("SELECT rows_read * 100000 + rows_inserted * 10000 + rows_duplicate * 1000"
+				   " + rows_conflict * 100 + rows_rejected * 10 + rows_skipped FROM files"), 1071110);
+	assert_int_equal(query_int("SELECT bytes FROM files"), 123);
+	assert_int_equal(query_int("SELECT channel IS NULL FROM files"), 1);
+}
+
+static void test_store_same_file_bytes_twice_is_an_error(void **state)
+{
+	unsigned char sha[STORE_KEY_LEN], psha[STORE_KEY_LEN];
+	struct store_file f;
+	int64_t id = 0;
+
+	(void)state;
+	open_ok();
+	add_file(0x01);
+	key(sha, 0x01);
+	key(psha, 0xee);
+	memset(&f, 0, sizeof(f));
+	f.sha256 = sha;
+	f.path = "again.csv";
+	f.kind = "statement";
+	f.profile = "psp_v1";
+	f.profile_sha256 = psha;
+	assert_int_equal(store_file_insert(fx.s, &f, &id), -1);
+	assert_non_null(strstr(store_errmsg(fx.s), "UNIQUE"));
+	assert_non_null(strstr(store_errmsg(fx.s), "INSERT INTO files"));
+}
+
+/* ---- statement rows ------------------------------------------------------------------------ */
+
+static void test_store_statement_insert_duplicate_conflict(void **state)
+{
+	struct row_keys k1, k2, k3;
+	struct store_row r;
+	enum store_outcome o;
+	int64_t file_id, kept = -1, first_id;
+
+	(void)state;
+	open_ok();
+	assert_int_equal(store_begin(fx.s), 0);
+	file_id = add_file(0x01);
+	r = make_row(&k1, 0xa1, 0xc1, "T-1", 1234);
+	assert_int_equal(store_insert_statement(fx.s, file_id, &r, &o, &kept), 0);
+	assert_int_equal(o, STORE_INSERTED);
+	assert_int_equal(store_commit(fx.s), 0);
+	first_id = query_int("SELECT row_id FROM statement_rows WHERE txn_id = 'T-1'");
+
+	assert_int_equal(store_begin(fx.s), 0);
+	/* Same uid, same content: a duplicate. */
+	r = make_row(&k2, 0xa1, 0xc1, "T-1", 1234);
+	r.line = 9;
+	assert_int_equal(store_insert_statement(fx.s, file_id, &r, &o, &kept), 0);
+	assert_int_equal(o, STORE_DUPLICATE);
+	/* Same uid, other content: a conflict, the first version kept. */
+	r = make_row(&k3, 0xa1, 0xc2, "T-1", 9999);
+	kept = -1;
+	assert_int_equal(store_insert_statement(fx.s, file_id, &r, &o, &kept), 0);
+	assert_int_equal(o, STORE_CONFLICT);
+	assert_int_equal(kept, first_id);
+	assert_int_equal(store_conflict(fx.s, file_id, 3, "statement", "T-1", kept, "raw,text", 8), 0);
+	assert_int_equal(store_commit(fx.s), 0);
+
+	assert_int_equal(query_int("SELECT count(*) FROM statement_rows"), 1);
+	assert_int_equal(query_int("SELECT amount_minor FROM statement_rows"), 1234);
+	assert_int_equal(query_int("SELECT line FROM statement_rows"), 2);
+	assert_int_equal(query_int("SELECT kept_row_id FROM conflicts WHERE ident = 'T-1'"), first_id);
+}
+
+static void test_store_statement_without_id_or_fee_stores_null(void **state)
+{
+	struct row_keys k;
+	struct store_row r;
+	enum store_outcome o;
+	int64_t file_id, kept;
+
+	(void)state;
+	open_ok();
+	assert_int_equal(store_begin(fx.s), 0);
+	file_id = add_file(0x01);
+	r = make_row(&k, 0xa1, 0xc1, "", 1);
+	assert_int_equal(store_insert_statement(fx.s, file_id, &r, &o, &kept), 0);
+	r = make_row(&k, 0xa2, 0xc2, NULL, 2);
+	r.has_fee = 1;
+	r.fee_minor = -30;
+	assert_int_equal(store_insert_statement(fx.s, file_id, &r, &o, &kept), 0);
+	assert_int_equal(store_commit(fx.s), 0);
+	assert_int_equal(query_int("SELECT count(*) FROM statement_rows WHERE txn_id IS NULL"), 2);
+	assert_int_equal(query_int("SELECT fee_minor IS NULL FROM statement_rows WHERE amount_minor = 1"), 1);
+	assert_int_equal(query_int("SELECT fee_minor FROM statement_rows WHERE amount_minor = 2"), -30);
+}
+
+static void test_store_schema_refuses_non_positive_statement_amount(void **state)
+{
+	struct row_keys k;
+	struct store_row r;
+	enum store_outcome o;
+	int64_t file_id, kept;
+
+	(void)state;
+	open_ok();
+	file_id = add_file(0x01);
+	r = make_row(&k, 0xa1, 0xc1, "T-1", 0);
+	assert_int_equal(store_insert_statement(fx.s, file_id, &r, &o, &kept), -1);
+	assert_non_null(strstr(store_errmsg(fx.s), "CHECK constraint failed"));
+}
+
+static void test_store_event_insert_duplicate_conflict(void **state)
+{
+	struct row_keys k;
+	struct store_row r;
+	enum store_outcome o;
+	int64_t file_id, kept = -1, first_id;
+
+	(void)state;
+	open_ok();
+	assert_int_equal(store_begin(fx.s), 0);
+	file_id = add_file(0x01);
+	r = make_row(&k, 0xb1, 0xd1, "E-1", 0);
+	r.type = "CREATED";
+	r.route_key = NULL; /* events without a route key */
+	assert_int_equal(store_insert_event(fx.s, file_id, &r, &o, &kept), 0);
+	assert_int_equal(o, STORE_INSERTED);
+	assert_int_equal(store_commit(fx.s), 0);
+	first_id = query_int("SELECT event_row_id FROM ledger_events WHERE event_id = 'E-1'");
+	assert_int_equal(query_int("SELECT route_key IS NULL FROM ledger_events"), 1);
+	assert_int_equal(store_begin(fx.s), 0);
+	assert_int_equal(store_insert_event(fx.s, file_id, &r, &o, &kept), 0);
+	assert_int_equal(o, STORE_DUPLICATE);
+	key(k.content, 0xd2);
+	kept = -1;
+	assert_int_equal(store_insert_event(fx.s, file_id, &r, &o, &kept), 0);
+	assert_int_equal(o, STORE_CONFLICT);
+	assert_int_equal(kept, first_id);
+	assert_int_equal(store_commit(fx.s), 0);
+	assert_int_equal(query_int("SELECT count(*) FROM ledger_events"), 1);
+}
+
+/* ---- ordinals ---------------------------------------------------------------------------------- */
+
+static void test_store_ordinals_count_identical_content(void **state)
+{
+	unsigned char a[STORE_KEY_LEN], b[STORE_KEY_LEN];
+	int64_t ord = -1;
+
+	(void)state;
+	open_ok();
+	key(a, 0x0a);
+	key(b, 0x0b);
+	assert_int_equal(store_begin(fx.s), 0);
+	assert_int_equal(store_ordinal_reset(fx.s), 0);
+	assert_int_equal(store_ordinal_next(fx.s, a, &ord), 0);
+	assert_int_equal(ord, 0);
+	assert_int_equal(store_ordinal_next(fx.s, a, &ord), 0);
+	assert_int_equal(ord, 1);
+	assert_int_equal(store_ordinal_next(fx.s, b, &ord), 0);
+	assert_int_equal(ord, 0);
+	assert_int_equal(store_ordinal_next(fx.s, a, &ord), 0);
+	assert_int_equal(ord, 2);
+	/* A new file starts again at 0. */
+	assert_int_equal(store_ordinal_reset(fx.s), 0);
+	assert_int_equal(store_ordinal_next(fx.s, a, &ord), 0);
+	assert_int_equal(ord, 0);
+	assert_int_equal(store_ordinal_next(fx.s, b, &ord), 0);
+	assert_int_equal(ord, 0);
+	assert_int_equal(store_commit(fx.s), 0);
+}
+
+/* ---- settings ----------------------------------------------------------------------------------- */
+
+static void test_store_settings_get_and_set(void **state)
+{
+	char buf[64];
+
+	(void)state;
+	open_ok();
+	assert_int_equal(store_setting_get(fx.s, "routekey", buf, sizeof(buf)), 0);
+	assert_int_equal(store_setting_set(fx.s, "routekey", "sha256"), 0);
+	assert_int_equal(store_setting_get(fx.s, "routekey", buf, sizeof(buf)), 1);
+	assert_string_equal(buf, "sha256");
+	assert_int_equal(store_setting_set(fx.s, "routekey", "hmac-sha256:0123456789abcdef"), 0);
+	assert_int_equal(store_setting_get(fx.s, "routekey", buf, sizeof(buf)), 1);
+	assert_string_equal(buf, "hmac-sha256:0123456789abcdef");
+	/* Truncated to the buffer, never overrun. */
+	assert_int_equal(store_setting_get(fx.s, "routekey", buf, 5), 1);
+	assert_string_equal(buf, "hmac");
+	assert_int_equal(query_int("SELECT count(*) FROM settings"), 1);
+}
+
+/* ---- transactions ---------------------------------------------------------------------------------- */
+
+static void test_store_rollback_discards_a_files_rows(void **state)
+{
+	unsigned char sha[STORE_KEY_LEN];
+	struct row_keys k;
+	struct store_row r;
+	enum store_outcome o;
+	int64_t file_id, found = -1, kept;
+
+	(void)state;
+	open_ok();
+	assert_int_equal(store_begin(fx.s), 0);
+	file_id = add_file(0x05);
+	r = make_row(&k, 0xa1, 0xc1, "T-1", 100);
+	assert_int_equal(store_insert_statement(fx.s, file_id, &r, &o, &kept), 0);
+	assert_int_equal(store_quarantine(fx.s, file_id, 3, "amount", "missing amount", "T-2,,", 5), 0);
+	assert_int_equal(store_skip_add(fx.s, file_id, "pending", 2), 0);
+	assert_int_equal(store_rollback(fx.s), 0);
+	key(sha, 0x05);
+	assert_int_equal(store_file_find(fx.s, sha, &found), 0);
+	assert_int_equal(query_int("SELECT count(*) FROM files"), 0);
+	assert_int_equal(query_int("SELECT count(*) FROM statement_rows"), 0);
+	assert_int_equal(query_int("SELECT count(*) FROM quarantine"), 0);
+	assert_int_equal(query_int("SELECT count(*) FROM file_skips"), 0);
+	/* The uid is free again. */
+	assert_int_equal(store_begin(fx.s), 0);
+	file_id = add_file(0x05);
+	assert_int_equal(store_insert_statement(fx.s, file_id, &r, &o, &kept), 0);
+	assert_int_equal(o, STORE_INSERTED);
+	assert_int_equal(store_commit(fx.s), 0);
+}
+
+static void test_store_rollback_without_transaction_is_harmless(void **state)
+{
+	(void)state;
+	open_ok();
+	assert_int_equal(store_rollback(fx.s), 0);
+	assert_int_equal(store_begin(fx.s), 0);
+	assert_int_equal(store_commit(fx.s), 0);
+	assert_int_equal(store_rollback(fx.s), 0);
+}
+
+static void test_store_quarantine_and_skips_are_kept(void **state)
+{
+	int64_t file_id;
+
+	(void)state;
+	open_ok();
+	assert_int_equal(store_begin(fx.s), 0);
+	file_id = add_file(0x01);
+	assert_int_equal(store_quarantine(fx.s, file_id, 7, NULL, "NUL byte in record", "a\0b", 3), 0);
+	assert_int_equal(store_quarantine(fx.s, file_id, 8, "amount", "missing amount", NULL, 0), 0);
+	assert_int_equal(store_skip_add(fx.s, file_id, "pending", 2), 0);
+	assert_int_equal(store_skip_add(fx.s, file_id, "pending", 3), 0);
+	assert_int_equal(store_skip_add(fx.s, file_id, "type Payout", 1), 0);
+	assert_int_equal(store_commit(fx.s), 0);
+	assert_int_equal(query_int("SELECT length(raw) FROM quarantine WHERE line = 7"), 3);
+	assert_int_equal(query_int("SELECT field IS NULL FROM quarantine WHERE line = 7"), 1);
+	assert_int_equal(query_int("SELECT length(raw) FROM quarantine WHERE line = 8"), 0);
+	assert_int_equal(query_int("SELECT rows FROM file_skips WHERE reason = 'pending'"), 5);
+	assert_int_equal(query_int("SELECT count(*) FROM file_skips"), 2);
+}
+
+#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(test_store_new_database_has_version_and_application_id),
+		T(test_store_reopen_keeps_data),
+		T(test_store_refuses_foreign_database),
+		T(test_store_refuses_other_application_id),
+		T(test_store_refuses_newer_schema_version),
+		T(test_store_refuses_file_that_is_not_sqlite),
+		T(test_store_file_insert_and_find),
+		T(test_store_same_file_bytes_twice_is_an_error),
+		T(test_store_statement_insert_duplicate_conflict),
+		T(test_store_statement_without_id_or_fee_stores_null),
+		T(test_store_schema_refuses_non_positive_statement_amount),
+		T(test_store_event_insert_duplicate_conflict),
+		T(test_store_ordinals_count_identical_content),
+		T(test_store_settings_get_and_set),
+		T(test_store_rollback_discards_a_files_rows),
+		T(test_store_rollback_without_transaction_is_harmless),
+		T(test_store_quarantine_and_skips_are_kept),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
