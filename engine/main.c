@@ -26,6 +26,8 @@ struct command {
 static const struct command commands[] = {
 	{ "check-profile", cmd_check_profile, "parse a file with a profile and show what it yields" },
 	{ "ingest", cmd_ingest, "read statement or ledger files into the database" },
+	{ "match", cmd_match, "match ledger and statements as of a time; record the cases" },
+	{ "report", cmd_report, "write a run's reports (CSV, JSON, text, Prometheus)" },
 };
 
 static int cmp_command(const void *key, const void *elem)

@@ -11,6 +11,7 @@
 #ifndef RECON_MATCH_H
 #define RECON_MATCH_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "routekey.h"
@@ -39,6 +40,11 @@ struct match_result {
  */
 int match_run(struct store *s, struct routekey *rk, const struct match_options *opts,
 	      struct match_result *res);
+
+/* Register recon_money() on DB, and recon_case_id() when RK is not NULL (report
+ * and show use them too).  Returns 0 or -1. */
+struct sqlite3;
+int match_register_functions(struct sqlite3 *db, struct routekey *rk);
 
 /* Category -> action, as a sorted static table (for tests: order and uniqueness). */
 struct match_action {

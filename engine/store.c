@@ -526,3 +526,56 @@ int store_setting_set(struct store *s, const char *name, const char *value)
 		return fail_stmt(s, Q_SETTING_SET);
 	return exec_stmt(s, Q_SETTING_SET);
 }
+
+struct sqlite3 *store_handle(struct store *s)
+{
+	return s->db;
+}
+
+int store_exec_script(struct store *s, const char *sql, const char *const *names,
+		      const int64_t *values, size_t n)
+{
+	const char *tail = sql;
+
+	while (tail && *tail) {
+		sqlite3_stmt *st = NULL;
+		const char *start = tail;
+		int i, count, rc;
+
+		if (sqlite3_prepare_v2(s->db, start, -1, &st, &tail) != SQLITE_OK) {
+			snprintf(s->err, sizeof(s->err), "%s (SQL: %.160s)", sqlite3_errmsg(s->db), start);
+			return -1;
+		}
+		if (st == NULL)
+			continue; /* only comments or white space were left */
+		count = sqlite3_bind_parameter_count(st);
+		for (i = 1; i <= count; i++) {
+			const char *name = sqlite3_bind_parameter_name(st, i);
+			size_t j;
+
+			for (j = 0; name && j < n; j++)
+				if (strcmp(name, names[j]) == 0)
+					break;
+			if (name == NULL || j == n) {
+				snprintf(s->err, sizeof(s->err), "internal: parameter %s not bound in SQL: %.120s",
+					 name ? name : "?", start);
+				sqlite3_finalize(st);
+				return -1;
+			}
+			if (sqlite3_bind_int64(st, i, values[j]) != SQLITE_OK) {
+				snprintf(s->err, sizeof(s->err), "%s (SQL: %.160s)", sqlite3_errmsg(s->db), start);
+				sqlite3_finalize(st);
+				return -1;
+			}
+		}
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+			;
+		if (rc != SQLITE_DONE) {
+			snprintf(s->err, sizeof(s->err), "%s (SQL: %.160s)", sqlite3_errmsg(s->db), start);
+			sqlite3_finalize(st);
+			return -1;
+		}
+		sqlite3_finalize(st);
+	}
+	return 0;
+}

@@ -24,6 +24,21 @@ struct store;
 int store_open(const char *path, struct store **out, char *err, size_t errlen);
 void store_close(struct store *s);
 
+/*
+ * The connection, for the modules that run their own SQL against the documented
+ * tables (match, report, show).  They prepare statements and bind values like
+ * the store does; the store keeps ownership.
+ */
+struct sqlite3 *store_handle(struct store *s);
+
+/*
+ * Run every statement of SQL in order (a script such as schemas/match.sql),
+ * binding each named parameter from NAMES/VALUES (N pairs, integers).  A parameter
+ * not in the list is an error.  Returns 0 or -1 (message in store_errmsg).
+ */
+int store_exec_script(struct store *s, const char *sql, const char *const *names,
+		      const int64_t *values, size_t n);
+
 /* The last error, with the SQL that failed. */
 const char *store_errmsg(const struct store *s);
 

@@ -110,6 +110,86 @@ CREATE TABLE settings (
     value         TEXT NOT NULL
 ) WITHOUT ROWID;
 
+-- Runs: one row per match (and, with jobs, per nightly run or rerun).
+-- A run sees the ledger events and statement rows whose time is at or before
+-- its as_of; later rows already in the database are invisible to it.
+CREATE TABLE runs (
+    run_id        INTEGER PRIMARY KEY,
+    job           TEXT,                        -- job name, NULL for a bare 'recon match'
+    business_date TEXT,                        -- YYYY-MM-DD, when a job gives one
+    as_of_us      INTEGER NOT NULL,
+    grace_us      INTEGER NOT NULL CHECK (grace_us >= 0),
+    window_us     INTEGER NOT NULL CHECK (window_us >= 0),
+    status        TEXT NOT NULL CHECK (status IN ('RUNNING', 'OK', 'FAILED', 'ABORTED')),
+    started_at    TEXT NOT NULL,               -- wall clock, ISO-8601 UTC
+    finished_at   TEXT,
+    match_ms      INTEGER                      -- duration of matching
+);
+
+-- The files a run covers (their rejects go to its rejects.csv).
+CREATE TABLE run_files (
+    run_id        INTEGER NOT NULL REFERENCES runs (run_id),
+    file_id       INTEGER NOT NULL REFERENCES files (file_id),
+    PRIMARY KEY (run_id, file_id)
+) WITHOUT ROWID;
+
+-- Every case a run found, and the cases it resolved (open in the run before it,
+-- by as_of, and gone now).  case_id is stable: the hash of the category and the
+-- route key (or, for ledger anomalies, the order key and the event).
+CREATE TABLE run_cases (
+    run_id            INTEGER NOT NULL REFERENCES runs (run_id),
+    case_id           TEXT NOT NULL,           -- 32 lowercase hex digits
+    category          TEXT NOT NULL,
+    action            TEXT NOT NULL,
+    status            TEXT NOT NULL CHECK (status IN ('open', 'resolved')),
+    order_ref         TEXT NOT NULL,
+    channel           TEXT NOT NULL,
+    currency          TEXT NOT NULL,
+    key_amount_minor  INTEGER NOT NULL,        -- the amount in the route key (one transaction)
+    amount_minor      INTEGER NOT NULL,        -- the case's amount, signed (see README)
+    expected          INTEGER NOT NULL,        -- E: transactions the ledger expects on the key
+    actual            INTEGER NOT NULL,        -- A: distinct statement transactions on the key
+    first_booked_us   INTEGER,
+    last_booked_us    INTEGER,
+    route_key         BLOB,
+    txn_ids           TEXT NOT NULL DEFAULT '',  -- ';'-separated, by booked_at then id
+    ledger_event_ids  TEXT NOT NULL DEFAULT '',  -- ';'-separated, in event order
+    detail            TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (run_id, case_id)
+) WITHOUT ROWID;
+
+-- Ledger state-machine violations seen by a run, one per offending event.
+CREATE TABLE run_anomalies (
+    run_id        INTEGER NOT NULL REFERENCES runs (run_id),
+    case_id       TEXT NOT NULL,
+    order_ref     TEXT NOT NULL,
+    event_id      TEXT,
+    event         TEXT NOT NULL,
+    reason        TEXT NOT NULL,
+    channel       TEXT NOT NULL,
+    currency      TEXT NOT NULL,
+    amount_minor  INTEGER NOT NULL,
+    event_time_us INTEGER NOT NULL,
+    event_row_id  INTEGER NOT NULL,
+    PRIMARY KEY (run_id, case_id)
+) WITHOUT ROWID;
+
+-- Per run, category and currency: cases and amounts, plus MATCHED and PENDING keys.
+CREATE TABLE run_summary (
+    run_id        INTEGER NOT NULL REFERENCES runs (run_id),
+    category      TEXT NOT NULL,
+    currency      TEXT NOT NULL,
+    cases         INTEGER NOT NULL,
+    amount_minor  INTEGER NOT NULL,
+    PRIMARY KEY (run_id, category, currency)
+) WITHOUT ROWID;
+
+-- Matching reads ledger events per order in event order, and statement rows
+-- per route key.
+CREATE INDEX ledger_events_order ON ledger_events (order_ref, event_time_us, event_row_id);
+CREATE INDEX statement_rows_route ON statement_rows (route_key, booked_at_us);
+CREATE INDEX run_cases_case ON run_cases (case_id, run_id);
+
 CREATE INDEX quarantine_file ON quarantine (file_id, line);
 CREATE INDEX conflicts_file ON conflicts (file_id, line);
 

@@ -1,0 +1,559 @@
+/*
+ * report.c - write a run's reports from the database (see report.h).
+ *
+ * Owns the temporary files until each is renamed into place.  Rows come from the
+ * run tables in a fixed ORDER BY; amounts are printed exactly with the currency's
+ * digits, instants as ISO-8601 UTC.  CSV fields are quoted by libcsv where needed,
+ * lines end in CRLF (RFC 4180).
+ */
+#include "report.h"
+
+#include <csv.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include "currency.h"
+#include "log.h"
+#include "match.h"
+#include "money.h"
+#include "timeparse.h"
+#include "banned.h"
+
+#define CELLS_MAX 16
+
+/* One report file being written: a temporary name until it is complete. */
+struct out {
+	FILE *f;
+	char tmp[PATH_MAX];
+	char path[PATH_MAX];
+};
+
+static int out_open(struct out *o, const char *dir, const char *name)
+{
+	int fd;
+
+	if (snprintf(o->path, sizeof(o->path), "%s/%s", dir, name) >= (int)sizeof(o->path) ||
+	    snprintf(o->tmp, sizeof(o->tmp), "%s/.%s.XXXXXX", dir, name) >= (int)sizeof(o->tmp)) {
+		log_event(LOG_ERROR, "output path too long", "dir", dir, LOG_END);
+		return EX_CANTCREAT;
+	}
+	fd = mkstemp(o->tmp);
+	if (fd < 0 || (o->f = fdopen(fd, "w")) == NULL) {
+		log_event(LOG_ERROR, "cannot create report file", "file", o->tmp, "error", strerror(errno), LOG_END);
+		if (fd >= 0) {
+			close(fd);
+			unlink(o->tmp);
+		}
+		return EX_CANTCREAT;
+	}
+	return 0;
+}
+
+static void out_abort(struct out *o)
+{
+	if (o->f) {
+		fclose(o->f);
+		o->f = NULL;
+		unlink(o->tmp);
+	}
+}
+
+/* Flush, fsync, close and rename into place.  The directory is fsynced once at the end. */
+static int out_commit(struct out *o)
+{
+	FILE *f = o->f;
+	int failed = fflush(f) != 0 || ferror(f) || fsync(fileno(f)) != 0;
+	int e = errno;
+
+	o->f = NULL;
+	if (fclose(f) != 0 && !failed) {
+		failed = 1;
+		e = errno;
+	}
+	if (!failed && rename(o->tmp, o->path) != 0) {
+		failed = 1;
+		e = errno;
+	}
+	if (failed) {
+		log_event(LOG_ERROR, "cannot write report file", "file", o->path, "error", strerror(e), LOG_END);
+		unlink(o->tmp);
+		return EX_IOERR;
+	}
+	return 0;
+}
+
+static int is_plain_number(const char *s)
+{
+	if (*s == '+' || *s == '-')
+		s++;
+	if (*s < '0' || *s > '9')
+		return 0;
+	while (*s >= '0' && *s <= '9')
+		s++;
+	if (*s == '.') {
+		s++;
+		if (*s < '0' || *s > '9')
+			return 0;
+		while (*s >= '0' && *s <= '9')
+			s++;
+	}
+	return *s == '\0';
+}
+
+const char *report_neutralise(const char *s, char *buf, size_t size)
+{
+	if (strchr("=+-@\t\r", *s) == NULL || *s == '\0' || is_plain_number(s))
+		return s;
+	snprintf(buf, size, "'%s", s);
+	return buf;
+}
+
+/* One CSV row: neutralised, quoted where needed, CRLF. */
+static void put_row(FILE *f, const char *const *cells, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		char buf[4096];
+		const char *v = report_neutralise(cells[i] ? cells[i] : "", buf, sizeof(buf));
+
+		if (i)
+			fputc(',', f);
+		if (strpbrk(v, ",\"\r\n") != NULL)
+			csv_fwrite(f, v, strlen(v));
+		else
+			fputs(v, f);
+	}
+	fputs("\r\n", f);
+}
+
+static void put_header(FILE *f, const char *header)
+{
+	fputs(header, f);
+	fputs("\r\n", f);
+}
+
+/* Column I as text ("" for NULL). */
+static const char *col(sqlite3_stmt *st, int i)
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+
+	return t ? (const char *)t : "";
+}
+
+static void fmt_money(char *buf, size_t size, sqlite3_stmt *st, int amount_col, const char *currency)
+{
+	int exp = currency_exponent(currency, strlen(currency), NULL);
+
+	if (sqlite3_column_type(st, amount_col) == SQLITE_NULL || exp < 0 ||
+	    money_format(sqlite3_column_int64(st, amount_col), exp, buf, size) < 0)
+		buf[0] = '\0';
+}
+
+static void fmt_time(char *buf, size_t size, sqlite3_stmt *st, int i)
+{
+	if (sqlite3_column_type(st, i) == SQLITE_NULL || timeparse_format_utc(sqlite3_column_int64(st, i), buf, size) < 0)
+		buf[0] = '\0';
+}
+
+static int prepare(sqlite3 *db, const char *sql, int64_t run, sqlite3_stmt **st)
+{
+	if (sqlite3_prepare_v2(db, sql, -1, st, NULL) != SQLITE_OK) {
+		log_event(LOG_ERROR, "cannot read the run", "error", sqlite3_errmsg(db), "sql", sql, LOG_END);
+		return EX_SOFTWARE;
+	}
+	sqlite3_bind_int64(*st, 1, run);
+	return 0;
+}
+
+static int finish_query(sqlite3 *db, sqlite3_stmt *st, int rc)
+{
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		log_event(LOG_ERROR, "cannot read the run", "error", sqlite3_errmsg(db), LOG_END);
+		return EX_SOFTWARE;
+	}
+	return 0;
+}
+
+static int write_double_charges(sqlite3 *db, int64_t run, FILE *f)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = prepare(db,
+			 "SELECT case_id, order_ref, channel, currency, key_amount_minor, actual, amount_minor,"
+			 " txn_ids, first_booked_us, last_booked_us, lower(hex(route_key)), action"
+			 " FROM run_cases WHERE run_id = ?1 AND category = 'DOUBLE_CHARGE' AND status = 'open'"
+			 " ORDER BY order_ref, currency, case_id", run, &st);
+
+	if (rc)
+		return rc;
+	put_header(f, "case_id,order_ref,channel,currency,order_amount,charge_count,excess_amount,"
+		      "txn_ids,first_booked_at,last_booked_at,route_key,action");
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		char amount[32], excess[32], first[40], last[40];
+		const char *cells[12];
+
+		fmt_money(amount, sizeof(amount), st, 4, col(st, 3));
+		fmt_money(excess, sizeof(excess), st, 6, col(st, 3));
+		fmt_time(first, sizeof(first), st, 8);
+		fmt_time(last, sizeof(last), st, 9);
+		cells[0] = col(st, 0);
+		cells[1] = col(st, 1);
+		cells[2] = col(st, 2);
+		cells[3] = col(st, 3);
+		cells[4] = amount;
+		cells[5] = col(st, 5);
+		cells[6] = excess;
+		cells[7] = col(st, 7);
+		cells[8] = first;
+		cells[9] = last;
+		cells[10] = col(st, 10);
+		cells[11] = col(st, 11);
+		put_row(f, cells, 12);
+	}
+	return finish_query(db, st, rc);
+}
+
+static int write_compensation(sqlite3 *db, int64_t run, FILE *f)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = prepare(db,
+			 "SELECT c.case_id, c.category, c.action, c.order_ref, c.channel, c.currency, c.amount_minor,"
+			 " c.txn_ids, c.ledger_event_ids, c.detail,"
+			 " (SELECT min(x.run_id) FROM run_cases AS x WHERE x.case_id = c.case_id AND x.status = 'open'),"
+			 " c.status"
+			 " FROM run_cases AS c WHERE c.run_id = ?1"
+			 " ORDER BY c.status, c.category, c.order_ref, c.currency, c.case_id", run, &st);
+
+	if (rc)
+		return rc;
+	put_header(f, "case_id,category,action,order_ref,channel,currency,amount,txn_ids,"
+		      "ledger_event_ids,detail,first_seen_run,status");
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		char amount[32];
+		const char *cells[12];
+		int i;
+
+		fmt_money(amount, sizeof(amount), st, 6, col(st, 5));
+		for (i = 0; i < 12; i++)
+			cells[i] = col(st, i);
+		cells[6] = amount;
+		put_row(f, cells, 12);
+	}
+	return finish_query(db, st, rc);
+}
+
+static int write_anomalies(sqlite3 *db, int64_t run, FILE *f)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = prepare(db,
+			 "SELECT case_id, order_ref, event_id, event, reason, channel, currency, amount_minor,"
+			 " event_time_us FROM run_anomalies WHERE run_id = ?1"
+			 " ORDER BY order_ref, event_time_us, event_row_id", run, &st);
+
+	if (rc)
+		return rc;
+	put_header(f, "case_id,order_ref,event_id,event,reason,channel,currency,amount,event_time");
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		char amount[32], when[40];
+		const char *cells[9];
+		int i;
+
+		fmt_money(amount, sizeof(amount), st, 7, col(st, 6));
+		fmt_time(when, sizeof(when), st, 8);
+		for (i = 0; i < 7; i++)
+			cells[i] = col(st, i);
+		cells[7] = amount;
+		cells[8] = when;
+		put_row(f, cells, 9);
+	}
+	return finish_query(db, st, rc);
+}
+
+static int write_rejects(sqlite3 *db, int64_t run, FILE *f)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = prepare(db,
+			 "SELECT f.path, q.line, CASE WHEN q.field IS NULL THEN q.reason"
+			 " ELSE q.field || ': ' || q.reason END, CAST(q.raw AS TEXT)"
+			 " FROM run_files AS rf JOIN files AS f ON f.file_id = rf.file_id"
+			 " JOIN quarantine AS q ON q.file_id = rf.file_id WHERE rf.run_id = ?1"
+			 " ORDER BY f.file_id, q.line, q.quarantine_id", run, &st);
+
+	if (rc)
+		return rc;
+	put_header(f, "file,line,reason,raw");
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *cells[4] = { col(st, 0), col(st, 1), col(st, 2), col(st, 3) };
+		put_row(f, cells, 4);
+	}
+	return finish_query(db, st, rc);
+}
+
+static int write_summary_json(sqlite3 *db, int64_t run, const char *as_of, FILE *f)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = prepare(db,
+		"SELECT json_object("
+		" 'run_id', r.run_id, 'job', r.job, 'business_date', r.business_date, 'as_of', ?2,"
+		" 'status', r.status, 'grace_seconds', r.grace_us / 1000000, 'window_seconds', r.window_us / 1000000,"
+		" 'inputs', (SELECT json_group_array(json_object('path', path, 'sha256', sha, 'kind', kind,"
+		"   'profile', profile, 'rows', rows_read, 'inserted', rows_inserted, 'duplicate', rows_duplicate,"
+		"   'conflict', rows_conflict, 'rejected', rows_rejected, 'skipped', rows_skipped))"
+		"   FROM (SELECT f.*, lower(hex(f.sha256)) AS sha FROM run_files AS rf JOIN files AS f"
+		"         ON f.file_id = rf.file_id WHERE rf.run_id = r.run_id ORDER BY f.file_id)),"
+		" 'cases', (SELECT json_group_array(json_object('category', category, 'currency', currency,"
+		"   'cases', cases, 'amount', recon_money(amount_minor, currency)))"
+		"   FROM (SELECT * FROM run_summary WHERE run_id = r.run_id"
+		"         AND category NOT IN ('MATCHED', 'PENDING') ORDER BY category, currency)),"
+		" 'matched', (SELECT json_group_array(json_object('currency', currency, 'keys', cases,"
+		"   'amount', recon_money(amount_minor, currency)))"
+		"   FROM (SELECT * FROM run_summary WHERE run_id = r.run_id AND category = 'MATCHED' ORDER BY currency)),"
+		" 'pending', (SELECT json_group_array(json_object('currency', currency, 'keys', cases,"
+		"   'amount', recon_money(amount_minor, currency)))"
+		"   FROM (SELECT * FROM run_summary WHERE run_id = r.run_id AND category = 'PENDING' ORDER BY currency)),"
+		" 'open_cases', (SELECT count(*) FROM run_cases WHERE run_id = r.run_id AND status = 'open'),"
+		" 'resolved_cases', (SELECT count(*) FROM run_cases WHERE run_id = r.run_id AND status = 'resolved'),"
+		" 'match_rate_percent', (SELECT CASE WHEN t = 0 THEN '100.0000'"
+		"   ELSE printf('%d.%04d', m * 1000000 / t / 10000, m * 1000000 / t % 10000) END"
+		"   FROM (SELECT coalesce(sum(CASE WHEN category = 'MATCHED' THEN cases END), 0) AS m,"
+		"                coalesce(sum(CASE WHEN category <> 'LEDGER_ANOMALY' THEN cases END), 0) AS t"
+		"         FROM run_summary WHERE run_id = r.run_id)),"
+		" 'durations_ms', json_object('match', r.match_ms))"
+		" FROM runs AS r WHERE r.run_id = ?1", run, &st);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_text(st, 2, as_of, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		fputs(col(st, 0), f);
+		fputc('\n', f);
+		rc = sqlite3_step(st);
+	}
+	return finish_query(db, st, rc);
+}
+
+static int write_summary_txt(sqlite3 *db, int64_t run, const char *as_of, FILE *f)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = prepare(db,
+			 "SELECT category, currency, cases, amount_minor FROM run_summary WHERE run_id = ?1"
+			 " ORDER BY category = 'MATCHED', category = 'PENDING', category, currency", run, &st);
+
+	if (rc)
+		return rc;
+	fprintf(f, "recon run %lld, as of %s\n\n", (long long)run, as_of);
+	fprintf(f, "%-22s %-8s %8s %22s\n", "category", "currency", "count", "amount");
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		char amount[32];
+
+		fmt_money(amount, sizeof(amount), st, 3, col(st, 1));
+		fprintf(f, "%-22s %-8s %8lld %22s\n", col(st, 0), col(st, 1),
+			(long long)sqlite3_column_int64(st, 2), amount);
+	}
+	if ((rc = finish_query(db, st, rc)) != 0)
+		return rc;
+	rc = prepare(db,
+		     "SELECT (SELECT count(*) FROM run_cases WHERE run_id = ?1 AND status = 'open'),"
+		     " (SELECT count(*) FROM run_cases WHERE run_id = ?1 AND status = 'resolved'),"
+		     " (SELECT count(*) FROM run_cases WHERE run_id = ?1 AND category = 'DOUBLE_CHARGE'"
+		     "  AND status = 'open')", run, &st);
+	if (rc)
+		return rc;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		fprintf(f, "\nopen cases: %lld (double charges: %lld); resolved by this run: %lld\n"
+			   "MATCHED and PENDING count route keys; see compensation.csv for every case.\n",
+			(long long)sqlite3_column_int64(st, 0), (long long)sqlite3_column_int64(st, 2),
+			(long long)sqlite3_column_int64(st, 1));
+		rc = sqlite3_step(st);
+	}
+	return finish_query(db, st, rc);
+}
+
+/* A Prometheus label value: backslash, quote and newline escaped. */
+static void put_label(FILE *f, const char *v)
+{
+	for (; *v; v++) {
+		if (*v == '\\' || *v == '"')
+			fprintf(f, "\\%c", *v);
+		else if (*v == '\n')
+			fputs("\\n", f);
+		else
+			fputc(*v, f);
+	}
+}
+
+static int write_metrics(sqlite3 *db, int64_t run, FILE *f)
+{
+	static const char *const names[] = { "recon_rows_ingested", "recon_rows_rejected",
+					     "recon_rows_duplicate", "recon_rows_skipped" };
+	static const char *const help[] = {
+		"Rows of the run's input files stored as new rows.",
+		"Rows of the run's input files quarantined as unreadable.",
+		"Rows of the run's input files already known (overlapping downloads).",
+		"Rows of the run's input files skipped on purpose by the profile.",
+	};
+	sqlite3_stmt *st = NULL;
+	size_t n, i;
+	const struct match_action *acts = match_actions(&n);
+	int rc;
+
+	/* One metric family at a time, each a gauge by file kind and profile. */
+	for (i = 0; i < 4; i++) {
+		rc = prepare(db,
+			     "SELECT f.kind, f.profile, sum(f.rows_inserted), sum(f.rows_rejected),"
+			     " sum(f.rows_duplicate), sum(f.rows_skipped)"
+			     " FROM run_files AS rf JOIN files AS f ON f.file_id = rf.file_id WHERE rf.run_id = ?1"
+			     " GROUP BY f.kind, f.profile ORDER BY f.kind, f.profile", run, &st);
+		if (rc)
+			return rc;
+		fprintf(f, "# HELP %s %s\n# TYPE %s gauge\n", names[i], help[i], names[i]);
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+			fprintf(f, "%s{kind=\"", names[i]);
+			put_label(f, col(st, 0));
+			fputs("\",profile=\"", f);
+			put_label(f, col(st, 1));
+			fprintf(f, "\"} %lld\n", (long long)sqlite3_column_int64(st, (int)i + 2));
+		}
+		if ((rc = finish_query(db, st, rc)) != 0)
+			return rc;
+	}
+	rc = prepare(db, "SELECT category, count(*) FROM run_cases WHERE run_id = ?1 AND status = 'open'"
+			 " GROUP BY category", run, &st);
+	if (rc)
+		return rc;
+	fprintf(f, "# HELP recon_cases Open cases found by the run, by category.\n# TYPE recon_cases gauge\n");
+	{
+		int64_t counts[32] = { 0 };
+
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+			for (i = 0; i < n && i < 32; i++)
+				if (strcmp(acts[i].category, col(st, 0)) == 0)
+					counts[i] = sqlite3_column_int64(st, 1);
+		}
+		if ((rc = finish_query(db, st, rc)) != 0)
+			return rc;
+		for (i = 0; i < n && i < 32; i++)
+			fprintf(f, "recon_cases{category=\"%s\"} %lld\n", acts[i].category, (long long)counts[i]);
+	}
+	rc = prepare(db, "SELECT coalesce(match_ms, 0), coalesce(CAST(strftime('%s', finished_at) AS INTEGER), 0)"
+			 " FROM runs WHERE run_id = ?1", run, &st);
+	if (rc)
+		return rc;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		long long ms = sqlite3_column_int64(st, 0);
+
+		fprintf(f, "# HELP recon_run_duration_seconds Time the run took to match.\n"
+			   "# TYPE recon_run_duration_seconds gauge\nrecon_run_duration_seconds %lld.%03lld\n",
+			ms / 1000, ms % 1000);
+		fprintf(f, "# HELP recon_last_success_timestamp_seconds When the run finished successfully.\n"
+			   "# TYPE recon_last_success_timestamp_seconds gauge\n"
+			   "recon_last_success_timestamp_seconds %lld\n", (long long)sqlite3_column_int64(st, 1));
+		rc = sqlite3_step(st);
+	}
+	return finish_query(db, st, rc);
+}
+
+/* The run to report: RUN_ID, or the latest successful one.  0 if none. */
+static int64_t pick_run(sqlite3 *db, int64_t run_id, int64_t *as_of_us)
+{
+	sqlite3_stmt *st = NULL;
+	int64_t found = 0;
+
+	if (sqlite3_prepare_v2(db, run_id ? "SELECT run_id, as_of_us FROM runs WHERE run_id = ?1 AND status = 'OK'"
+					  : "SELECT run_id, as_of_us FROM runs WHERE status = 'OK'"
+					    " ORDER BY run_id DESC LIMIT 1", -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	if (run_id)
+		sqlite3_bind_int64(st, 1, run_id);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		found = sqlite3_column_int64(st, 0);
+		*as_of_us = sqlite3_column_int64(st, 1);
+	}
+	sqlite3_finalize(st);
+	return found;
+}
+
+int report_write(struct store *s, int64_t run_id, const char *out_dir)
+{
+	static const struct {
+		const char *name;
+		int kind;
+	} files[] = {
+		{ "double_charges.csv", 0 }, { "compensation.csv", 1 }, { "ledger_anomalies.csv", 2 },
+		{ "rejects.csv", 3 },        { "summary.json", 4 },     { "summary.txt", 5 },
+		{ "metrics.prom", 6 },
+	};
+	sqlite3 *db = store_handle(s);
+	char as_of[40];
+	int64_t as_of_us = 0, run;
+	size_t i;
+	int rc = 0, dfd;
+
+	if (match_register_functions(db, NULL)) {
+		log_event(LOG_ERROR, "cannot register SQL functions", "error", sqlite3_errmsg(db), LOG_END);
+		return EX_SOFTWARE;
+	}
+	run = pick_run(db, run_id, &as_of_us);
+	if (run <= 0) {
+		char id[24];
+		snprintf(id, sizeof(id), "%lld", (long long)run_id);
+		log_event(LOG_ERROR, run_id ? "no successful run with this id" : "no successful run yet; run recon match first",
+			  "run", run_id ? id : NULL, LOG_END);
+		return EX_DATAERR;
+	}
+	timeparse_format_utc(as_of_us, as_of, sizeof(as_of));
+	if (mkdir(out_dir, 0777) != 0 && errno != EEXIST) {
+		log_event(LOG_ERROR, "cannot create output directory", "dir", out_dir, "error", strerror(errno), LOG_END);
+		return EX_CANTCREAT;
+	}
+	/* Read the whole run from one snapshot, even while another process writes. */
+	if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
+		log_event(LOG_ERROR, "cannot read the database", "error", sqlite3_errmsg(db), LOG_END);
+		return EX_SOFTWARE;
+	}
+	for (i = 0; i < sizeof(files) / sizeof(files[0]) && rc == 0; i++) {
+		struct out o;
+
+		memset(&o, 0, sizeof(o));
+		rc = out_open(&o, out_dir, files[i].name);
+		if (rc)
+			break;
+		switch (files[i].kind) {
+		case 0: rc = write_double_charges(db, run, o.f); break;
+		case 1: rc = write_compensation(db, run, o.f); break;
+		case 2: rc = write_anomalies(db, run, o.f); break;
+		case 3: rc = write_rejects(db, run, o.f); break;
+		case 4: rc = write_summary_json(db, run, as_of, o.f); break;
+		case 5: rc = write_summary_txt(db, run, as_of, o.f); break;
+		default: rc = write_metrics(db, run, o.f); break;
+		}
+		if (rc)
+			out_abort(&o);
+		else
+			rc = out_commit(&o);
+	}
+	sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+	if (rc)
+		return rc;
+	dfd = open(out_dir, O_RDONLY | O_DIRECTORY);
+	if (dfd < 0 || fsync(dfd) != 0) {
+		log_event(LOG_ERROR, "cannot sync output directory", "dir", out_dir, "error", strerror(errno), LOG_END);
+		if (dfd >= 0)
+			close(dfd);
+		return EX_IOERR;
+	}
+	close(dfd);
+	return 0;
+}
