@@ -19,8 +19,6 @@
 #include "timeparse.h"
 #include "banned.h"
 
-#define SKIPS_MAX 64
-
 struct check_ctx {
 	struct profile *p;
 	struct normalizer *norm;
@@ -30,8 +28,7 @@ struct check_ctx {
 	long records, rejected, skipped;
 	int header_done;
 	int status;
-	struct { char reason[96]; long rows; } skips[SKIPS_MAX + 1];
-	size_t n_skips;
+	struct skip_tally skips;
 	FILE *rejects;       /* rejects are collected here and printed after the records */
 };
 
@@ -108,24 +105,10 @@ static int on_record(void *ctx, const struct reader_record *rec)
 			x->shown++;
 		}
 		break;
-	case NORMALIZE_SKIP: {
-		size_t i;
-
+	case NORMALIZE_SKIP:
 		x->skipped++;
-		for (i = 0; i < x->n_skips; i++)
-			if (strcmp(x->skips[i].reason, reason) == 0)
-				break;
-		if (i == x->n_skips) {
-			if (i == SKIPS_MAX)
-				i--; /* the last slot collects the rest */
-			else
-				x->n_skips++;
-			snprintf(x->skips[i].reason, sizeof(x->skips[i].reason), "%s",
-				 i == SKIPS_MAX - 1 && x->n_skips == SKIPS_MAX ? "other" : reason);
-		}
-		x->skips[i].rows++;
+		normalize_tally_skip(&x->skips, reason);
 		break;
-	}
 	case NORMALIZE_REJECT: {
 		char line[24], raw[READER_RAW_MAX + 1];
 		const char *cells[4];
@@ -210,20 +193,7 @@ int cmd_check_profile(int argc, char **argv)
 		printf("line,event_id,order_ref,event,amount,currency,event_time,channel\n");
 	else
 		printf("line,txn_id,order_ref,type,amount,currency,booked_at,channel,fee\n");
-	memset(&ro, 0, sizeof(ro));
-	ro.path = x.path;
-	ro.encoding = x.p->encoding;
-	ro.delimiter = x.p->delimiter;
-	ro.quote = x.p->quote;
-	ro.has_header = x.p->has_header;
-	ro.preamble_lines = x.p->preamble_lines;
-	ro.header_prefix = x.p->header_prefix;
-	ro.header_regex = x.p->has_header_regex ? &x.p->header_regex : NULL;
-	ro.skip_prefixes = (const char *const *)x.p->skip_prefixes;
-	ro.n_skip_prefixes = x.p->n_skip_prefixes;
-	ro.footer_prefixes = (const char *const *)x.p->footer_prefixes;
-	ro.n_footer_prefixes = x.p->n_footer_prefixes;
-	ro.max_record = x.p->max_record;
+	normalize_reader_options(x.p, x.path, &ro);
 	rc = reader_run(&ro, on_record, &x, &rerr, NULL);
 	if (rc < 0) {
 		char line[24], col[24];
@@ -246,9 +216,9 @@ int cmd_check_profile(int argc, char **argv)
 			fwrite(buf, 1, n, stdout);
 	}
 	printf("\nskipped rows\nreason,rows\n");
-	for (i = 0; i < x.n_skips; i++) {
-		cmd_csv_field(x.skips[i].reason, stdout);
-		printf(",%ld\n", x.skips[i].rows);
+	for (i = 0; i < x.skips.n; i++) {
+		cmd_csv_field(x.skips.r[i].reason, stdout);
+		printf(",%lld\n", (long long)x.skips.r[i].rows);
 	}
 	printf("\nrecords=%ld accepted=%ld rejected=%ld skipped=%ld\n", x.records,
 	       x.records - x.rejected - x.skipped, x.rejected, x.skipped);

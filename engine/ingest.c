@@ -19,13 +19,7 @@
 #include "reader.h"
 #include "banned.h"
 
-#define SKIP_REASONS_MAX 64 /* distinct skip reasons counted; the rest as "other" */
 #define FIRST_REJECTS 3
-
-struct skip_count {
-	char reason[96];
-	int64_t rows;
-};
 
 struct ingest_ctx {
 	struct store *s;
@@ -37,8 +31,7 @@ struct ingest_ctx {
 	struct store_counts c;
 	int header_done;
 	int status;                /* sysexits status of a failure, 0 while fine */
-	struct skip_count skips[SKIP_REASONS_MAX + 1];
-	size_t n_skips;
+	struct skip_tally skips;
 	char first_rejects[FIRST_REJECTS][200];
 	size_t n_first;
 };
@@ -46,29 +39,6 @@ struct ingest_ctx {
 static void num(char *buf, size_t size, long long v)
 {
 	snprintf(buf, size, "%lld", v);
-}
-
-static void count_skip(struct ingest_ctx *x, const char *reason)
-{
-	size_t i;
-
-	for (i = 0; i < x->n_skips; i++)
-		if (strcmp(x->skips[i].reason, reason) == 0)
-			break;
-	if (i == x->n_skips) {
-		if (x->n_skips == SKIP_REASONS_MAX)
-			reason = "other";
-		for (i = 0; i < x->n_skips; i++)
-			if (strcmp(x->skips[i].reason, reason) == 0)
-				break;
-		if (i == x->n_skips) {
-			snprintf(x->skips[i].reason, sizeof(x->skips[i].reason), "%s", reason);
-			x->skips[i].rows = 0;
-			x->n_skips++;
-		}
-	}
-	x->skips[i].rows++;
-	x->c.skipped++;
 }
 
 static int db_error(struct ingest_ctx *x)
@@ -200,7 +170,8 @@ static int on_record(void *ctx, const struct reader_record *rec)
 	x->c.read++;
 	switch (normalize_record(x->norm, rec, &r, &reason, &field)) {
 	case NORMALIZE_SKIP:
-		count_skip(x, reason);
+		normalize_tally_skip(&x->skips, reason);
+		x->c.skipped++;
 		return 0;
 	case NORMALIZE_REJECT:
 		return reject(x, rec, field, reason);
@@ -369,20 +340,7 @@ int ingest_file(struct store *s, struct profile *p, struct routekey *rk, const c
 		goto done;
 	}
 
-	memset(&ro, 0, sizeof(ro));
-	ro.path = path;
-	ro.encoding = p->encoding;
-	ro.delimiter = p->delimiter;
-	ro.quote = p->quote;
-	ro.has_header = p->has_header;
-	ro.preamble_lines = p->preamble_lines;
-	ro.header_prefix = p->header_prefix;
-	ro.header_regex = p->has_header_regex ? &p->header_regex : NULL;
-	ro.skip_prefixes = (const char *const *)p->skip_prefixes;
-	ro.n_skip_prefixes = p->n_skip_prefixes;
-	ro.footer_prefixes = (const char *const *)p->footer_prefixes;
-	ro.n_footer_prefixes = p->n_footer_prefixes;
-	ro.max_record = p->max_record;
+	normalize_reader_options(p, path, &ro);
 	rc = reader_run(&ro, on_record, x, &rerr, NULL);
 	if (rc < 0) {
 		char line[24], col[24];
@@ -407,8 +365,8 @@ int ingest_file(struct store *s, struct profile *p, struct routekey *rk, const c
 		x->status = EX_DATAERR;
 		goto done;
 	}
-	for (i = 0; i < x->n_skips; i++)
-		if (store_skip_add(s, x->file_id, x->skips[i].reason, x->skips[i].rows)) {
+	for (i = 0; i < x->skips.n; i++)
+		if (store_skip_add(s, x->file_id, x->skips.r[i].reason, x->skips.r[i].rows)) {
 			db_error(x);
 			goto done;
 		}

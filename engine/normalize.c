@@ -528,3 +528,47 @@ reject:
 	*field = profile_field_name(p, f);
 	return NORMALIZE_REJECT;
 }
+
+void normalize_reader_options(const struct profile *p, const char *path, struct reader_options *ro)
+{
+	memset(ro, 0, sizeof(*ro));
+	ro->path = path;
+	ro->encoding = p->encoding;
+	ro->delimiter = p->delimiter;
+	ro->quote = p->quote;
+	ro->has_header = p->has_header;
+	ro->preamble_lines = p->preamble_lines;
+	ro->header_prefix = p->header_prefix;
+	ro->header_regex = p->has_header_regex ? &p->header_regex : NULL;
+	ro->skip_prefixes = (const char *const *)p->skip_prefixes;
+	ro->n_skip_prefixes = p->n_skip_prefixes;
+	ro->footer_prefixes = (const char *const *)p->footer_prefixes;
+	ro->n_footer_prefixes = p->n_footer_prefixes;
+	ro->max_record = p->max_record;
+}
+
+void normalize_tally_skip(struct skip_tally *t, const char *reason)
+{
+	size_t i;
+
+	for (i = 0; i < t->n; i++)
+		if (strcmp(t->r[i].reason, reason) == 0)
+			break;
+	if (i == t->n) {
+		if (t->n == NORMALIZE_SKIP_REASONS - 1 || (t->n == NORMALIZE_SKIP_REASONS &&
+							   strcmp(t->r[t->n - 1].reason, "other") == 0)) {
+			/* The last slot counts every reason beyond the others. */
+			i = NORMALIZE_SKIP_REASONS - 1;
+			if (t->n < NORMALIZE_SKIP_REASONS) {
+				snprintf(t->r[i].reason, sizeof(t->r[i].reason), "other");
+				t->r[i].rows = 0;
+				t->n = NORMALIZE_SKIP_REASONS;
+			}
+		} else {
+			snprintf(t->r[i].reason, sizeof(t->r[i].reason), "%s", reason);
+			t->r[i].rows = 0;
+			t->n++;
+		}
+	}
+	t->r[i].rows++;
+}

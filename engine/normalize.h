@@ -62,4 +62,22 @@ enum normalize_result normalize_record(struct normalizer *n, const struct reader
 				       struct canon_record *out, const char **reason,
 				       const char **field);
 
+/* Reader options for reading a file with profile P (pointers into P). */
+void normalize_reader_options(const struct profile *p, const char *path, struct reader_options *ro);
+
+/*
+ * Rows skipped on purpose, counted per reason.  At most NORMALIZE_SKIP_REASONS
+ * distinct reasons are kept; once the table is full, further reasons are counted
+ * together as "other".
+ */
+#define NORMALIZE_SKIP_REASONS 64
+struct skip_tally {
+	size_t n;
+	struct {
+		char reason[96];
+		int64_t rows;
+	} r[NORMALIZE_SKIP_REASONS];
+};
+void normalize_tally_skip(struct skip_tally *t, const char *reason);
+
 #endif

@@ -9,6 +9,7 @@
 #include "profile.h"
 
 #include <errno.h>
+#include <iconv.h>
 #include <stdarg.h>
 #include <ini.h>
 #include <openssl/evp.h>
@@ -90,7 +91,7 @@ static const struct key_rule field_keys[] = {
 	{ "time_column", M(F_TIME) },
 	{ "time_format", M(F_TIME) },
 	{ "timezone", M(F_TIME) },
-	{ "value", M(F_ID) | M(F_TYPE) | M(F_CURRENCY) | M(F_CHANNEL) },
+	{ "value", M(F_TYPE) | M(F_CURRENCY) | M(F_CHANNEL) },
 	{ "zone_column", M(F_TIME) },
 };
 
@@ -519,6 +520,12 @@ static int handle_file_key(struct loader *ld, const char *name, const char *v)
 			fail(ld, "kind must be statement or ledger, not '%s'", v);
 		ld->kind_set = 1;
 	} else if (strcmp(name, "encoding") == 0) {
+		iconv_t cd = iconv_open("UTF-8", v);
+
+		if (cd == (iconv_t)-1)
+			fail(ld, "encoding '%s' is not known to iconv (try UTF-8, GBK, GB18030, ISO-8859-1 or WINDOWS-1252)", v);
+		else
+			iconv_close(cd);
 		p->encoding = dup_str(ld, v);
 	} else if (strcmp(name, "delimiter") == 0) {
 		parse_delim(ld, v, &p->delimiter);
@@ -928,11 +935,16 @@ static void validate(struct loader *ld)
 			f->money.thousands_sep = ld->money_default.thousands_sep;
 		if (f->money.thousands_sep && f->money.thousands_sep == f->money.decimal_mark) {
 			ld->line = f->line;
-			fail(ld, "thousands separator and decimal mark are the same in [%s]", profile_field_name(p, (int)i));
+			if (f->present && (i == F_AMOUNT || i == F_FEE))
+				fail(ld, "thousands separator and decimal mark are the same in [%s]",
+				     profile_field_name(p, (int)i));
+			else
+				fail(ld, "thousands_separator and decimal_mark are the same in [file]");
 			return;
 		}
 	}
-	if (p->field[F_FEE].present && p->field[F_FEE].cols.n == 0 && p->field[F_FEE].per_type[0].n == 0) {
+	if (p->field[F_FEE].present && p->field[F_FEE].cols.n == 0 && p->field[F_FEE].per_type[0].n == 0 &&
+	    p->field[F_FEE].per_type[1].n == 0) {
 		ld->line = p->field[F_FEE].line;
 		fail(ld, "[fee] needs a column");
 		return;

@@ -1,7 +1,8 @@
 #!/bin/sh
 # The demo: ingest the bundled fixtures (fixtures/demo, written by
-# fixtures/gen.py --orders 400 --seed 11) into a fresh database under out/demo/
-# and show what was stored.  Usage: scripts/demo.sh RECON
+# fixtures/gen.py --orders 400 --seed 11) into a fresh database under out/demo/,
+# match as of the end of the business day, write the reports to
+# out/demo/reports/ and show them.  Usage: scripts/demo.sh RECON
 set -eu
 recon=$1
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -23,4 +24,12 @@ echo "== ledger events per kind"
 sqlite3 -header -column "$db" "SELECT event, count(*) AS events FROM ledger_events GROUP BY event ORDER BY event"
 echo "== ingesting the same files again is a no-op"
 "$recon" -v ingest --db "$db" --profile psp_v1 fixtures/demo/statement_a.csv 2>&1
+echo "== matching as of the end of 2026-11-20 (UTC)"
+"$recon" match --db "$db" --as-of 2026-11-21T00:00:00Z
+"$recon" report --db "$db" --out "$out/reports"
+cat "$out/reports/summary.txt"
+echo "== customers charged twice (double_charges.csv)"
+cut -d, -f2-7,12 "$out/reports/double_charges.csv"
+echo
+echo "reports: $out/reports/"
 echo "database: $db (open it with: sqlite3 $db)"

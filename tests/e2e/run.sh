@@ -14,7 +14,8 @@
 set -u
 RECON=$(cd "$(dirname "$1")" && pwd)/$(basename "$1"); shift
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-export RECON ROOT
+PATH=$ROOT/build/tools:$PATH    # promtool, installed by make deps
+export RECON ROOT PATH
 LC_ALL=C.UTF-8; export LC_ALL
 TZ=UTC; export TZ
 cases=${*:-$(ls "$ROOT/tests/e2e/cases")}
