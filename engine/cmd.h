@@ -14,6 +14,7 @@ int cmd_check_profile(int argc, char **argv);
 int cmd_ingest(int argc, char **argv);
 int cmd_match(int argc, char **argv);
 int cmd_report(int argc, char **argv);
+int cmd_show(int argc, char **argv);
 
 /* "2026-11-21T00:00:00Z" (an offset is required) -> microseconds.  0 or -1. */
 int cmd_parse_instant(const char *text, int64_t *us);

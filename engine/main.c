@@ -28,6 +28,7 @@ static const struct command commands[] = {
 	{ "ingest", cmd_ingest, "read statement or ledger files into the database" },
 	{ "match", cmd_match, "match ledger and statements as of a time; record the cases" },
 	{ "report", cmd_report, "write a run's reports (CSV, JSON, text, Prometheus)" },
+	{ "show", cmd_show, "everything recon knows of one order: events, rows, keys, cases" },
 };
 
 static int cmp_command(const void *key, const void *elem)

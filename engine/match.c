@@ -118,8 +118,53 @@ int match_register_functions(sqlite3 *db, struct routekey *rk)
 
 /* ---- the ledger fold ------------------------------------------------------------ */
 
-enum order_state { ST_NONE, ST_CREATED, ST_PAID, ST_REFUNDED, ST_CANCELLED };
 static const char *const state_names[] = { "NONE", "CREATED", "PAID", "REFUNDED", "CANCELLED" };
+
+const char *match_state_name(enum order_state st)
+{
+	return state_names[st];
+}
+
+const char *match_apply_event(struct order_fold *o, const char *event, int64_t amount,
+			      const char *currency, int *expects)
+{
+	*expects = 0;
+	if (strcmp(event, "CREATED") == 0) {
+		if (o->state != ST_NONE)
+			return "CREATED_TWICE";
+		o->state = ST_CREATED;
+	} else if (strcmp(event, "PAID") == 0) {
+		if (o->state == ST_CANCELLED)
+			return "PAID_AFTER_CANCEL";
+		if (o->state != ST_NONE && o->state != ST_CREATED)
+			return "SECOND_PAID";
+		/* A missing CREATED before PAID is tolerated. */
+		o->state = ST_PAID;
+		o->paid_amount = amount;
+		o->refunded = 0;
+		snprintf(o->paid_currency, sizeof(o->paid_currency), "%s", currency);
+		*expects = 1;
+	} else if (strcmp(event, "REFUNDED") == 0) {
+		if (o->state != ST_PAID && o->state != ST_REFUNDED)
+			return "REFUND_BEFORE_PAYMENT";
+		if (strcmp(currency, o->paid_currency) != 0)
+			return "REFUND_CURRENCY_DIFFERS";
+		if (amount > o->paid_amount - o->refunded)
+			return "REFUND_EXCEEDS_PAID";
+		o->state = ST_REFUNDED;
+		o->refunded += amount;
+		*expects = 1;
+	} else if (strcmp(event, "CANCELLED") == 0) {
+		if (o->state == ST_PAID || o->state == ST_REFUNDED)
+			return "CANCEL_AFTER_PAID";
+		if (o->state == ST_CANCELLED)
+			return "CANCELLED_TWICE";
+		if (o->state == ST_NONE)
+			return "CANCEL_WITHOUT_CREATED";
+		o->state = ST_CANCELLED;
+	}
+	return NULL;
+}
 
 struct fold {
 	sqlite3 *db;
@@ -127,13 +172,11 @@ struct fold {
 	int64_t run_id;
 	sqlite3_stmt *events, *expect, *order, *anomaly;
 	int64_t anomalies;
-	/* the order being folded (reset from 'state' on for each order) */
+	/* the order being folded (reset from 'o' on for each order) */
 	int have_order;
 	char ref[256];
 	unsigned char order_key[ROUTEKEY_LEN];
-	enum order_state state;
-	int64_t paid_amount, refunded;
-	char paid_currency[4];
+	struct order_fold o;
 	char paid_channel[128];
 	char paid_event[256];
 	char cancel_event[256];
@@ -178,16 +221,16 @@ static const char fold_setup_sql[] =
 static int fold_flush(struct fold *f)
 {
 	sqlite3_stmt *st = f->order;
-	int paid = f->state == ST_PAID || f->state == ST_REFUNDED;
+	int paid = f->o.state == ST_PAID || f->o.state == ST_REFUNDED;
 
 	if (!f->have_order)
 		return 0;
 	sqlite3_bind_text(st, 1, f->ref, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, state_names[f->state], -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, state_names[f->o.state], -1, SQLITE_STATIC);
 	if (paid) {
 		sqlite3_bind_text(st, 3, f->paid_channel, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 4, f->paid_currency, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 5, f->paid_amount);
+		sqlite3_bind_text(st, 4, f->o.paid_currency, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 5, f->o.paid_amount);
 		sqlite3_bind_text(st, 6, f->paid_event, -1, SQLITE_STATIC);
 	} else {
 		sqlite3_bind_null(st, 3);
@@ -195,7 +238,7 @@ static int fold_flush(struct fold *f)
 		sqlite3_bind_null(st, 5);
 		sqlite3_bind_null(st, 6);
 	}
-	if (f->state == ST_CANCELLED)
+	if (f->o.state == ST_CANCELLED)
 		sqlite3_bind_text(st, 7, f->cancel_event, -1, SQLITE_STATIC);
 	else
 		sqlite3_bind_null(st, 7);
@@ -221,49 +264,15 @@ static int fold_event(struct fold *f, sqlite3_stmt *ev)
 	const char *channel = (const char *)sqlite3_column_text(ev, 5);
 	int64_t when = sqlite3_column_int64(ev, 6);
 	const char *event_id = (const char *)sqlite3_column_text(ev, 7);
-	const char *reason = NULL;
-	int expects = 0;
+	enum order_state before = f->o.state;
+	int expects;
+	const char *reason = match_apply_event(&f->o, event, amount, currency, &expects);
 
-	if (strcmp(event, "CREATED") == 0) {
-		if (f->state == ST_NONE)
-			f->state = ST_CREATED;
-		else
-			reason = "CREATED_TWICE";
-	} else if (strcmp(event, "PAID") == 0) {
-		if (f->state == ST_NONE || f->state == ST_CREATED) { /* a missing CREATED is tolerated */
-			f->state = ST_PAID;
-			f->paid_amount = amount;
-			f->refunded = 0;
-			copy(f->paid_currency, sizeof(f->paid_currency), (const unsigned char *)currency);
-			copy(f->paid_channel, sizeof(f->paid_channel), (const unsigned char *)channel);
-			copy(f->paid_event, sizeof(f->paid_event), (const unsigned char *)event_id);
-			expects = 1;
-		} else {
-			reason = f->state == ST_CANCELLED ? "PAID_AFTER_CANCEL" : "SECOND_PAID";
-		}
-	} else if (strcmp(event, "REFUNDED") == 0) {
-		if (f->state != ST_PAID && f->state != ST_REFUNDED)
-			reason = "REFUND_BEFORE_PAYMENT";
-		else if (strcmp(currency, f->paid_currency) != 0)
-			reason = "REFUND_CURRENCY_DIFFERS";
-		else if (amount > f->paid_amount - f->refunded)
-			reason = "REFUND_EXCEEDS_PAID";
-		else {
-			f->state = ST_REFUNDED;
-			f->refunded += amount;
-			expects = 1;
-		}
-	} else if (strcmp(event, "CANCELLED") == 0) {
-		if (f->state == ST_CREATED) {
-			f->state = ST_CANCELLED;
-			copy(f->cancel_event, sizeof(f->cancel_event), (const unsigned char *)event_id);
-		} else if (f->state == ST_PAID || f->state == ST_REFUNDED) {
-			reason = "CANCEL_AFTER_PAID";
-		} else if (f->state == ST_CANCELLED) {
-			reason = "CANCELLED_TWICE";
-		} else {
-			reason = "CANCEL_WITHOUT_CREATED";
-		}
+	if (reason == NULL && strcmp(event, "PAID") == 0) {
+		copy(f->paid_channel, sizeof(f->paid_channel), (const unsigned char *)channel);
+		copy(f->paid_event, sizeof(f->paid_event), (const unsigned char *)event_id);
+	} else if (reason == NULL && f->o.state == ST_CANCELLED && before != ST_CANCELLED) {
+		copy(f->cancel_event, sizeof(f->cancel_event), (const unsigned char *)event_id);
 	}
 
 	if (expects) {
@@ -334,7 +343,7 @@ static int fold_ledger(struct fold *f, int64_t as_of)
 		if (!f->have_order || strcmp(ref, f->ref) != 0) {
 			if (fold_flush(f))
 				goto fail;
-			memset(&f->state, 0, sizeof(*f) - offsetof(struct fold, state));
+			memset(&f->o, 0, sizeof(*f) - offsetof(struct fold, o));
 			copy(f->ref, sizeof(f->ref), (const unsigned char *)ref);
 			if (sqlite3_column_bytes(ev, 9) != ROUTEKEY_LEN)
 				goto fail;

@@ -41,6 +41,23 @@ struct match_result {
 int match_run(struct store *s, struct routekey *rk, const struct match_options *opts,
 	      struct match_result *res);
 
+/*
+ * The ledger state machine of SPEC section 2, one event at a time, for one order.
+ * Start from a zeroed order_fold.  Returns NULL when the event is legal (it then
+ * changes the state; *EXPECTS is 1 for a PAID or REFUNDED event, which expects a
+ * CHARGE or REFUND transaction), or the anomaly reason when it is illegal (the
+ * state is unchanged and nothing is expected).
+ */
+enum order_state { ST_NONE, ST_CREATED, ST_PAID, ST_REFUNDED, ST_CANCELLED };
+struct order_fold {
+	enum order_state state;
+	int64_t paid_amount, refunded;
+	char paid_currency[4];
+};
+const char *match_apply_event(struct order_fold *o, const char *event, int64_t amount,
+			      const char *currency, int *expects);
+const char *match_state_name(enum order_state st);
+
 /* Register recon_money() on DB, and recon_case_id() when RK is not NULL (report
  * and show use them too).  Returns 0 or -1. */
 struct sqlite3;
