@@ -21,14 +21,8 @@
 
 struct check_ctx {
 	struct profile *p;
-	struct normalizer *norm;
-	const char *path;
 	long limit;          /* records printed; 0 = all */
 	long shown;
-	long records, rejected, skipped;
-	int header_done;
-	int status;
-	struct skip_tally skips;
 	FILE *rejects;       /* rejects are collected here and printed after the records */
 };
 
@@ -76,44 +70,18 @@ static void print_record(struct check_ctx *x, const struct canon_record *r)
 	put_row(stdout, cells, x->p->kind == PROFILE_LEDGER ? 8 : 9);
 }
 
-static int on_record(void *ctx, const struct reader_record *rec)
+static int on_row(void *ctx, const struct reader_record *rec, enum normalize_result result,
+		  const struct canon_record *r, const char *reason, const char *field)
 {
 	struct check_ctx *x = ctx;
-	struct canon_record r;
-	const char *reason, *field;
 
-	if (rec->is_header || (!x->p->has_header && !x->header_done)) {
-		char err[512];
-
-		if (normalize_header(x->norm, rec, err, sizeof(err))) {
-			char line[24];
-			snprintf(line, sizeof(line), "%ld", rec->line);
-			log_event(LOG_ERROR, "file refused: header does not fit the profile", "file", x->path,
-				  "line", line, "profile", x->p->name, "error", err, LOG_END);
-			x->status = EX_DATAERR;
-			return 1;
-		}
-		x->header_done = 1;
-		if (rec->is_header)
-			return 0;
-	}
-	x->records++;
-	switch (normalize_record(x->norm, rec, &r, &reason, &field)) {
-	case NORMALIZE_OK:
-		if (x->limit == 0 || x->shown < x->limit) {
-			print_record(x, &r);
-			x->shown++;
-		}
-		break;
-	case NORMALIZE_SKIP:
-		x->skipped++;
-		normalize_tally_skip(&x->skips, reason);
-		break;
-	case NORMALIZE_REJECT: {
+	if (result == NORMALIZE_OK && (x->limit == 0 || x->shown < x->limit)) {
+		print_record(x, r);
+		x->shown++;
+	} else if (result == NORMALIZE_REJECT) {
 		char line[24], raw[READER_RAW_MAX + 1];
 		const char *cells[4];
 
-		x->rejected++;
 		snprintf(line, sizeof(line), "%ld", rec->line);
 		memcpy(raw, rec->raw, rec->raw_len);
 		raw[rec->raw_len] = '\0';
@@ -122,8 +90,6 @@ static int on_record(void *ctx, const struct reader_record *rec)
 		cells[2] = reason;
 		cells[3] = raw;
 		put_row(x->rejects, cells, 4);
-		break;
-	}
 	}
 	return 0;
 }
@@ -147,12 +113,11 @@ int cmd_check_profile(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct check_ctx x;
-	struct reader_options ro;
-	struct reader_error rerr;
-	const char *channel = NULL;
+	struct normalize_file_result nr;
+	const char *channel = NULL, *path;
 	char err[600];
 	char *end;
-	int c, rc;
+	int c, status;
 	size_t i;
 
 	memset(&x, 0, sizeof(x));
@@ -176,36 +141,24 @@ int cmd_check_profile(int argc, char **argv)
 		usage(stderr);
 		return EX_USAGE;
 	}
-	x.path = argv[optind + 1];
+	path = argv[optind + 1];
 	x.p = profile_load(argv[optind], err, sizeof(err));
 	if (x.p == NULL) {
 		log_event(LOG_ERROR, "cannot load profile", "error", err, LOG_END);
 		return EX_USAGE;
 	}
-	x.norm = normalize_new(x.p, channel);
 	x.rejects = tmpfile();
-	if (x.norm == NULL || x.rejects == NULL) {
-		log_event(LOG_ERROR, "cannot allocate working memory or a temporary file", LOG_END);
-		x.status = EX_OSERR;
+	if (x.rejects == NULL) {
+		log_event(LOG_ERROR, "cannot create a temporary file", LOG_END);
+		status = EX_OSERR;
 		goto out;
 	}
 	if (x.p->kind == PROFILE_LEDGER)
 		printf("line,event_id,order_ref,event,amount,currency,event_time,channel\n");
 	else
 		printf("line,txn_id,order_ref,type,amount,currency,booked_at,channel,fee\n");
-	normalize_reader_options(x.p, x.path, &ro);
-	rc = reader_run(&ro, on_record, &x, &rerr, NULL);
-	if (rc < 0) {
-		char line[24], col[24];
-		snprintf(line, sizeof(line), "%ld", rerr.line);
-		snprintf(col, sizeof(col), "%ld", rerr.column);
-		log_event(LOG_ERROR, rc == READER_EIO ? "cannot read input file" : "file refused",
-			  "file", x.path, "line", rerr.line ? line : NULL, "column", rerr.column ? col : NULL,
-			  "error", rerr.message, LOG_END);
-		x.status = rc == READER_EIO ? EX_NOINPUT : EX_DATAERR;
-		goto out;
-	}
-	if (x.status)
+	status = normalize_file(x.p, path, channel, on_row, &x, &nr);
+	if (status)
 		goto out;
 	printf("\nrejected rows\nline,field,reason,raw\n");
 	rewind(x.rejects);
@@ -216,28 +169,20 @@ int cmd_check_profile(int argc, char **argv)
 			fwrite(buf, 1, n, stdout);
 	}
 	printf("\nskipped rows\nreason,rows\n");
-	for (i = 0; i < x.skips.n; i++) {
-		cmd_csv_field(x.skips.r[i].reason, stdout);
-		printf(",%lld\n", (long long)x.skips.r[i].rows);
+	for (i = 0; i < nr.skips.n; i++) {
+		cmd_csv_field(nr.skips.r[i].reason, stdout);
+		printf(",%lld\n", (long long)nr.skips.r[i].rows);
 	}
-	printf("\nrecords=%ld accepted=%ld rejected=%ld skipped=%ld\n", x.records,
-	       x.records - x.rejected - x.skipped, x.rejected, x.skipped);
-	{
-		long considered = x.records - x.skipped;
-		if (x.rejected > 0 && x.rejected * 1000000 > x.p->reject_share_ppm * considered) {
-			log_event(LOG_ERROR, "file would be refused: too many rejected rows", "file", x.path,
-				  "profile", x.p->name, LOG_END);
-			x.status = EX_DATAERR;
-		}
-	}
-	if (x.p->has_header && !x.header_done) {
-		log_event(LOG_ERROR, "file refused: no header line", "file", x.path, LOG_END);
-		x.status = EX_DATAERR;
+	printf("\nrecords=%lld accepted=%lld rejected=%lld skipped=%lld\n", (long long)nr.records,
+	       (long long)(nr.records - nr.rejected - nr.skipped), (long long)nr.rejected, (long long)nr.skipped);
+	if (nr.rejected > 0 && nr.rejected * 1000000 > x.p->reject_share_ppm * (nr.records - nr.skipped)) {
+		log_event(LOG_ERROR, "file would be refused: too many rejected rows", "file", path,
+			  "profile", x.p->name, LOG_END);
+		status = EX_DATAERR;
 	}
 out:
 	if (x.rejects)
 		fclose(x.rejects);
-	normalize_free(x.norm);
 	profile_free(x.p);
-	return x.status;
+	return status;
 }

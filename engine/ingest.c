@@ -25,13 +25,9 @@ struct ingest_ctx {
 	struct store *s;
 	struct profile *p;
 	struct routekey *rk;
-	struct normalizer *norm;
 	const char *path;
 	int64_t file_id;
 	struct store_counts c;
-	int header_done;
-	int status;                /* sysexits status of a failure, 0 while fine */
-	struct skip_tally skips;
 	char first_rejects[FIRST_REJECTS][200];
 	size_t n_first;
 };
@@ -44,8 +40,7 @@ static void num(char *buf, size_t size, long long v)
 static int db_error(struct ingest_ctx *x)
 {
 	log_event(LOG_ERROR, "database error", "file", x->path, "error", store_errmsg(x->s), LOG_END);
-	x->status = EX_SOFTWARE;
-	return 1;
+	return EX_SOFTWARE;
 }
 
 static int reject(struct ingest_ctx *x, const struct reader_record *rec, const char *field,
@@ -141,44 +136,22 @@ static int make_row(struct ingest_ctx *x, const struct canon_record *r, struct s
 	return 0;
 }
 
-static int on_record(void *ctx, const struct reader_record *rec)
+/* One data record's outcome (normalize_file's callback): store, quarantine or skip. */
+static int on_row(void *ctx, const struct reader_record *rec, enum normalize_result result,
+		  const struct canon_record *r, const char *reason, const char *field)
 {
 	struct ingest_ctx *x = ctx;
-	struct canon_record r;
 	struct store_row row;
 	unsigned char uid[32], content[32], route[32], order[32];
-	const char *reason = NULL, *field = NULL;
 	enum store_outcome outcome;
 	int64_t kept = 0;
 	int rc;
 
-	if (rec->is_header || (!x->p->has_header && !x->header_done)) {
-		char err[512];
-
-		if (normalize_header(x->norm, rec, err, sizeof(err))) {
-			char line[24];
-			num(line, sizeof(line), rec->line);
-			log_event(LOG_ERROR, "file refused: header does not fit the profile", "file", x->path,
-				  "line", line, "profile", x->p->name, "error", err, LOG_END);
-			x->status = EX_DATAERR;
-			return 1;
-		}
-		x->header_done = 1;
-		if (rec->is_header)
-			return 0;
-	}
-	x->c.read++;
-	switch (normalize_record(x->norm, rec, &r, &reason, &field)) {
-	case NORMALIZE_SKIP:
-		normalize_tally_skip(&x->skips, reason);
-		x->c.skipped++;
+	if (result == NORMALIZE_SKIP)
 		return 0;
-	case NORMALIZE_REJECT:
+	if (result == NORMALIZE_REJECT)
 		return reject(x, rec, field, reason);
-	case NORMALIZE_OK:
-		break;
-	}
-	rc = make_row(x, &r, &row, uid, content, route, order);
+	rc = make_row(x, r, &row, uid, content, route, order);
 	if (rc == -2)
 		return db_error(x);
 	if (rc) {
@@ -204,9 +177,9 @@ static int on_record(void *ctx, const struct reader_record *rec)
 		x->c.conflict++;
 		num(line, sizeof(line), rec->line);
 		log_event(LOG_WARN, "id seen again with different content; first version kept",
-			  "file", x->path, "line", line, "id", r.id, LOG_END);
+			  "file", x->path, "line", line, "id", r->id, LOG_END);
 		if (store_conflict(x->s, x->file_id, rec->line,
-				   x->p->kind == PROFILE_LEDGER ? "ledger" : "statement", r.id, kept,
+				   x->p->kind == PROFILE_LEDGER ? "ledger" : "statement", r->id, kept,
 				   rec->raw, rec->raw_len))
 			return db_error(x);
 		break;
@@ -288,8 +261,7 @@ int ingest_file(struct store *s, struct profile *p, struct routekey *rk, const c
 		const struct ingest_options *opts, struct ingest_result *res)
 {
 	struct ingest_ctx *x = NULL;
-	struct reader_options ro;
-	struct reader_error rerr;
+	struct normalize_file_result nr;
 	struct store_file sf;
 	unsigned char sha[32];
 	int64_t bytes = 0;
@@ -322,11 +294,6 @@ int ingest_file(struct store *s, struct profile *p, struct routekey *rk, const c
 	x->p = p;
 	x->rk = rk;
 	x->path = path;
-	x->norm = normalize_new(p, opts->channel);
-	if (x->norm == NULL) {
-		free(x);
-		return EX_OSERR;
-	}
 	memset(&sf, 0, sizeof(sf));
 	sf.sha256 = sha;
 	sf.path = path;
@@ -336,42 +303,26 @@ int ingest_file(struct store *s, struct profile *p, struct routekey *rk, const c
 	sf.channel = opts->channel;
 	sf.bytes = bytes;
 	if (store_begin(s) || store_file_insert(s, &sf, &x->file_id) || store_ordinal_reset(s)) {
-		db_error(x);
+		status = db_error(x);
 		goto done;
 	}
-
-	normalize_reader_options(p, path, &ro);
-	rc = reader_run(&ro, on_record, x, &rerr, NULL);
-	if (rc < 0) {
-		char line[24], col[24];
-
-		num(line, sizeof(line), rerr.line);
-		num(col, sizeof(col), rerr.column);
-		log_event(LOG_ERROR, rc == READER_EIO ? "cannot read input file" : "file refused",
-			  "file", path, "line", rerr.line ? line : NULL, "column", rerr.column ? col : NULL,
-			  "error", rerr.message, LOG_END);
-		x->status = rc == READER_EIO ? EX_IOERR : rc == READER_ENOMEM ? EX_OSERR : EX_DATAERR;
+	status = normalize_file(p, path, opts->channel, on_row, x, &nr);
+	if (status)
 		goto done;
-	}
-	if (x->status)
-		goto done;
-	if (p->has_header && !x->header_done) {
-		log_event(LOG_ERROR, "file refused: no header line", "file", path, LOG_END);
-		x->status = EX_DATAERR;
-		goto done;
-	}
+	x->c.read = nr.records;
+	x->c.skipped = nr.skipped;
 	ppm = opts->reject_share_ppm >= 0 ? opts->reject_share_ppm : p->reject_share_ppm;
 	if (refuse_for_rejects(x, ppm)) {
-		x->status = EX_DATAERR;
+		status = EX_DATAERR;
 		goto done;
 	}
-	for (i = 0; i < x->skips.n; i++)
-		if (store_skip_add(s, x->file_id, x->skips.r[i].reason, x->skips.r[i].rows)) {
-			db_error(x);
+	for (i = 0; i < nr.skips.n; i++)
+		if (store_skip_add(s, x->file_id, nr.skips.r[i].reason, nr.skips.r[i].rows)) {
+			status = db_error(x);
 			goto done;
 		}
 	if (store_file_finish(s, x->file_id, &x->c) || store_commit(s)) {
-		db_error(x);
+		status = db_error(x);
 		goto done;
 	}
 	{
@@ -391,10 +342,8 @@ int ingest_file(struct store *s, struct profile *p, struct routekey *rk, const c
 	res->counts = x->c;
 	res->file_id = x->file_id;
 done:
-	status = x->status;
 	if (status && store_rollback(s))
 		log_event(LOG_ERROR, "rollback failed", "file", path, "error", store_errmsg(s), LOG_END);
-	normalize_free(x->norm);
 	free(x);
 	return status;
 }

@@ -10,8 +10,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sysexits.h>
 
 #include "currency.h"
+#include "log.h"
 #include "money.h"
 #include "timeparse.h"
 #include "banned.h"
@@ -571,4 +573,92 @@ void normalize_tally_skip(struct skip_tally *t, const char *reason)
 		}
 	}
 	t->r[i].rows++;
+}
+
+struct file_ctx {
+	struct profile *p;
+	struct normalizer *norm;
+	const char *path;
+	normalize_row_fn fn;
+	void *ctx;
+	struct normalize_file_result *res;
+	int header_done;
+	int status;
+};
+
+static int on_file_record(void *ctx, const struct reader_record *rec)
+{
+	struct file_ctx *x = ctx;
+	struct canon_record r;
+	const char *reason = NULL, *field = NULL;
+	enum normalize_result outcome;
+
+	if (rec->is_header || (!x->p->has_header && !x->header_done)) {
+		char err[512];
+
+		if (normalize_header(x->norm, rec, err, sizeof(err))) {
+			char line[24];
+
+			snprintf(line, sizeof(line), "%ld", rec->line);
+			log_event(LOG_ERROR, "file refused: header does not fit the profile", "file", x->path,
+				  "line", line, "profile", x->p->name, "error", err, LOG_END);
+			x->status = EX_DATAERR;
+			return 1;
+		}
+		x->header_done = 1;
+		if (rec->is_header)
+			return 0;
+	}
+	x->res->records++;
+	outcome = normalize_record(x->norm, rec, &r, &reason, &field);
+	if (outcome == NORMALIZE_SKIP) {
+		x->res->skipped++;
+		normalize_tally_skip(&x->res->skips, reason);
+	} else if (outcome == NORMALIZE_REJECT) {
+		x->res->rejected++;
+	}
+	x->status = x->fn(x->ctx, rec, outcome, &r, reason, field);
+	return x->status != 0;
+}
+
+int normalize_file(struct profile *p, const char *path, const char *channel, normalize_row_fn fn,
+		   void *ctx, struct normalize_file_result *res)
+{
+	struct file_ctx x;
+	struct reader_options ro;
+	struct reader_error err;
+	int rc;
+
+	memset(&x, 0, sizeof(x));
+	memset(res, 0, sizeof(*res));
+	x.p = p;
+	x.path = path;
+	x.fn = fn;
+	x.ctx = ctx;
+	x.res = res;
+	x.norm = normalize_new(p, channel);
+	if (x.norm == NULL)
+		return EX_OSERR;
+	normalize_reader_options(p, path, &ro);
+	rc = reader_run(&ro, on_file_record, &x, &err, NULL);
+	normalize_free(x.norm);
+	if (rc < 0) {
+		char line[24], col[24];
+
+		snprintf(line, sizeof(line), "%ld", err.line);
+		snprintf(col, sizeof(col), "%ld", err.column);
+		log_event(LOG_ERROR, rc == READER_EIO ? "cannot read input file" : "file refused",
+			  "file", path, "line", err.line ? line : NULL, "column", err.column ? col : NULL,
+			  "error", err.message, LOG_END);
+		if (rc == READER_EIO)
+			return err.line == 0 ? EX_NOINPUT : EX_IOERR;
+		return rc == READER_ENOMEM ? EX_OSERR : EX_DATAERR;
+	}
+	if (x.status)
+		return x.status;
+	if (p->has_header && !x.header_done) {
+		log_event(LOG_ERROR, "file refused: no header line", "file", path, LOG_END);
+		return EX_DATAERR;
+	}
+	return 0;
 }

@@ -80,4 +80,24 @@ struct skip_tally {
 };
 void normalize_tally_skip(struct skip_tally *t, const char *reason);
 
+/*
+ * Read a whole file with profile P: the reader, the header check and
+ * normalize_record for every data record, calling FN for each with its outcome
+ * (R is valid only for NORMALIZE_OK; REASON and FIELD for SKIP and REJECT).  FN
+ * returns 0 to go on, or a sysexits status that stops the file.  Skips are
+ * tallied in RES.  Returns 0, FN's status, or a sysexits status with the error
+ * logged naming the file, line and column: EX_DATAERR (structure, encoding,
+ * header), EX_NOINPUT (cannot open), EX_IOERR, EX_OSERR.
+ */
+struct normalize_file_result {
+	int64_t records;   /* data records read */
+	int64_t rejected;
+	int64_t skipped;
+	struct skip_tally skips;
+};
+typedef int (*normalize_row_fn)(void *ctx, const struct reader_record *rec, enum normalize_result res,
+				const struct canon_record *r, const char *reason, const char *field);
+int normalize_file(struct profile *p, const char *path, const char *channel, normalize_row_fn fn,
+		   void *ctx, struct normalize_file_result *res);
+
 #endif
