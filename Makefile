@@ -101,8 +101,8 @@ bench: deps $(RECON)
 	sh tests/bench/run.sh $(RECON)
 
 lint:
-	cppcheck --quiet --error-exitcode=1 --enable=warning,portability --std=c11 \
-		--suppress=missingIncludeSystem -Iengine engine
+	@cppcheck --quiet --error-exitcode=1 --enable=warning,portability --std=c11 \
+		--suppress=missingIncludeSystem -Iengine engine && echo "lint: cppcheck found nothing"
 
 clean:
 	rm -rf build

@@ -189,6 +189,48 @@ CREATE TABLE run_summary (
 CREATE INDEX ledger_events_order ON ledger_events (order_ref, event_time_us, event_row_id);
 CREATE INDEX statement_rows_route ON statement_rows (route_key, booked_at_us);
 CREATE INDEX run_cases_case ON run_cases (case_id, run_id);
+CREATE INDEX run_cases_order ON run_cases (order_ref, run_id);
+
+-- Views for analysts (sqlite3 shell, BI tools).  They read only the tables above.
+
+-- Cases open in the latest successful run, with their amounts as exact decimals.
+CREATE VIEW v_open_cases AS
+SELECT c.case_id, c.category, c.action, c.order_ref, c.channel, c.currency,
+       c.amount_minor, c.expected, c.actual, c.txn_ids, c.ledger_event_ids, c.detail,
+       (SELECT min(x.run_id) FROM run_cases AS x
+        WHERE x.case_id = c.case_id AND x.status = 'open') AS first_seen_run,
+       c.run_id
+FROM run_cases AS c
+WHERE c.status = 'open'
+  AND c.run_id = (SELECT max(run_id) FROM runs WHERE status = 'OK');
+
+-- Customers charged more often than the ledger expects, in the latest run:
+-- excess_minor is what to refund.
+CREATE VIEW v_double_charges AS
+SELECT case_id, order_ref, channel, currency, key_amount_minor AS order_amount_minor,
+       actual AS charge_count, expected AS expected_count, amount_minor AS excess_minor,
+       txn_ids, first_booked_us, last_booked_us, lower(hex(route_key)) AS route_key, run_id
+FROM run_cases
+WHERE category = 'DOUBLE_CHARGE' AND status = 'open'
+  AND run_id = (SELECT max(run_id) FROM runs WHERE status = 'OK');
+
+-- One line per order known to the ledger or the statements: what each side holds
+-- (all rows, whatever their time) and how many cases are open on it.  The ledger
+-- state after the state machine is what 'recon show ORDER_REF' prints.
+CREATE VIEW v_order_status AS
+WITH refs AS (
+    SELECT order_ref FROM ledger_events UNION SELECT order_ref FROM statement_rows
+)
+SELECT r.order_ref,
+       (SELECT count(*) FROM ledger_events AS e WHERE e.order_ref = r.order_ref) AS ledger_events,
+       (SELECT e.event FROM ledger_events AS e WHERE e.order_ref = r.order_ref
+        ORDER BY e.event_time_us DESC, e.event_row_id DESC LIMIT 1) AS last_event,
+       (SELECT count(*) FROM statement_rows AS s
+        WHERE s.order_ref = r.order_ref AND s.type = 'CHARGE') AS charges,
+       (SELECT count(*) FROM statement_rows AS s
+        WHERE s.order_ref = r.order_ref AND s.type = 'REFUND') AS refunds,
+       (SELECT count(*) FROM v_open_cases AS c WHERE c.order_ref = r.order_ref) AS open_cases
+FROM refs AS r;
 
 CREATE INDEX quarantine_file ON quarantine (file_id, line);
 CREATE INDEX conflicts_file ON conflicts (file_id, line);
