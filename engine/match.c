@@ -172,6 +172,7 @@ struct fold {
 	int64_t run_id;
 	sqlite3_stmt *events, *expect, *order, *anomaly;
 	int64_t anomalies;
+	int64_t overdue_before;   /* as_of - settlement window */
 	/* the order being folded (reset from 'o' on for each order) */
 	int have_order;
 	char ref[256];
@@ -190,8 +191,8 @@ static const char fold_events_sql[] =
 
 static const char fold_expect_sql[] =
 	"INSERT INTO temp.t_expect (route_key, kind, channel, order_ref, currency, amount_minor, e,"
-	" first_event_us, event_ids) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, ?7, ?8)"
-	" ON CONFLICT (route_key) DO UPDATE SET e = e + 1,"
+	" overdue, first_event_us, event_ids) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, ?9, ?7, ?8)"
+	" ON CONFLICT (route_key) DO UPDATE SET e = e + 1, overdue = overdue + excluded.overdue,"
 	" first_event_us = min(first_event_us, excluded.first_event_us),"
 	" event_ids = event_ids || ';' || excluded.event_ids";
 
@@ -211,9 +212,11 @@ static const char fold_setup_sql[] =
 	"DROP TABLE IF EXISTS temp.t_actual;"
 	"DROP TABLE IF EXISTS temp.t_keys;"
 	"DROP TABLE IF EXISTS temp.t_class;"
+	"DROP TABLE IF EXISTS temp.t_mismatched;"
 	"CREATE TEMP TABLE t_expect (route_key BLOB PRIMARY KEY, kind TEXT NOT NULL, channel TEXT NOT NULL,"
 	" order_ref TEXT NOT NULL, currency TEXT NOT NULL, amount_minor INTEGER NOT NULL,"
-	" e INTEGER NOT NULL, first_event_us INTEGER NOT NULL, event_ids TEXT NOT NULL);"
+	" e INTEGER NOT NULL, overdue INTEGER NOT NULL, first_event_us INTEGER NOT NULL,"
+	" event_ids TEXT NOT NULL);"
 	"CREATE TEMP TABLE t_order (order_ref TEXT PRIMARY KEY, state TEXT NOT NULL, paid_channel TEXT,"
 	" paid_currency TEXT, paid_amount INTEGER, paid_event_id TEXT, cancel_event_id TEXT);"
 	"CREATE TEMP TABLE t_actions (category TEXT PRIMARY KEY, action TEXT NOT NULL);";
@@ -289,6 +292,8 @@ static int fold_event(struct fold *f, sqlite3_stmt *ev)
 		sqlite3_bind_int64(st, 6, amount);
 		sqlite3_bind_int64(st, 7, when);
 		sqlite3_bind_text(st, 8, event_id, -1, SQLITE_TRANSIENT);
+		/* Past the settlement window: strictly before as-of minus the window. */
+		sqlite3_bind_int(st, 9, when < f->overdue_before);
 		if (sqlite3_step(st) != SQLITE_DONE) {
 			sqlite3_reset(st);
 			return -1;
@@ -457,6 +462,7 @@ int match_run(struct store *s, struct routekey *rk, const struct match_options *
 		return EX_OSERR;
 	f->db = db;
 	f->rk = rk;
+	f->overdue_before = opts->as_of_us - opts->window_us;
 	now_iso(started, sizeof(started));
 	if (match_register_functions(db, rk) || store_begin(s))
 		goto fail;
@@ -480,8 +486,13 @@ int match_run(struct store *s, struct routekey *rk, const struct match_options *
 	}
 	f->run_id = sqlite3_last_insert_rowid(db);
 	what = "cannot assign files to the run";
+	/* The run's files: all but those of runs at another as-of (earlier or later
+	 * days), so that a rerun at the same as-of covers the same files, plus any
+	 * that arrived late. */
 	if (exec1(db, "INSERT INTO run_files (run_id, file_id) SELECT ?1, file_id FROM files"
-		      " WHERE file_id NOT IN (SELECT file_id FROM run_files)", f->run_id, 0, NULL, NULL))
+		      " WHERE file_id NOT IN (SELECT rf.file_id FROM run_files AS rf"
+		      " JOIN runs AS r ON r.run_id = rf.run_id WHERE r.as_of_us <> ?2)",
+		  f->run_id, opts->as_of_us, NULL, NULL))
 		goto fail;
 	what = "cannot fold the ledger";
 	if (sqlite3_exec(db, fold_setup_sql, NULL, NULL, NULL) != SQLITE_OK || fill_actions(db) ||

@@ -116,23 +116,31 @@ const char *report_neutralise(const char *s, char *buf, size_t size)
 	return buf;
 }
 
-/* One CSV row: neutralised, quoted where needed, CRLF. */
-static void put_row(FILE *f, const char *const *cells, size_t n)
+/* One CSV row: neutralised, quoted where needed, CRLF.  Returns 0, or -1 when
+ * memory for a long cell cannot be had (the report then fails: never a cut cell). */
+static int put_row(FILE *f, const char *const *cells, size_t n)
 {
 	size_t i;
 
 	for (i = 0; i < n; i++) {
-		char buf[4096];
-		const char *v = report_neutralise(cells[i] ? cells[i] : "", buf, sizeof(buf));
+		const char *cell = cells[i] ? cells[i] : "";
+		size_t len = strlen(cell) + 2;
+		char small[256], *buf = len <= sizeof(small) ? small : malloc(len);
+		const char *v = buf ? report_neutralise(cell, buf, len) : NULL;
 
+		if (v == NULL)
+			return -1;
 		if (i)
 			fputc(',', f);
 		if (strpbrk(v, ",\"\r\n") != NULL)
 			csv_fwrite(f, v, strlen(v));
 		else
 			fputs(v, f);
+		if (buf != small)
+			free(buf);
 	}
 	fputs("\r\n", f);
+	return 0;
 }
 
 static void put_header(FILE *f, const char *header)
@@ -174,9 +182,14 @@ static int prepare(sqlite3 *db, const char *sql, int64_t run, sqlite3_stmt **st)
 	return 0;
 }
 
+/* RC is the last sqlite3_step result; SQLITE_ROW means a row could not be written. */
 static int finish_query(sqlite3 *db, sqlite3_stmt *st, int rc)
 {
 	sqlite3_finalize(st);
+	if (rc == SQLITE_ROW) {
+		log_event(LOG_ERROR, "out of memory writing a report row", LOG_END);
+		return EX_OSERR;
+	}
 	if (rc != SQLITE_DONE) {
 		log_event(LOG_ERROR, "cannot read the run", "error", sqlite3_errmsg(db), LOG_END);
 		return EX_SOFTWARE;
@@ -217,7 +230,8 @@ static int write_double_charges(sqlite3 *db, int64_t run, FILE *f)
 		cells[9] = last;
 		cells[10] = col(st, 10);
 		cells[11] = col(st, 11);
-		put_row(f, cells, 12);
+		if (put_row(f, cells, 12))
+			break;
 	}
 	return finish_query(db, st, rc);
 }
@@ -246,7 +260,8 @@ static int write_compensation(sqlite3 *db, int64_t run, FILE *f)
 		for (i = 0; i < 12; i++)
 			cells[i] = col(st, i);
 		cells[6] = amount;
-		put_row(f, cells, 12);
+		if (put_row(f, cells, 12))
+			break;
 	}
 	return finish_query(db, st, rc);
 }
@@ -273,7 +288,8 @@ static int write_anomalies(sqlite3 *db, int64_t run, FILE *f)
 			cells[i] = col(st, i);
 		cells[7] = amount;
 		cells[8] = when;
-		put_row(f, cells, 9);
+		if (put_row(f, cells, 9))
+			break;
 	}
 	return finish_query(db, st, rc);
 }
@@ -293,7 +309,8 @@ static int write_rejects(sqlite3 *db, int64_t run, FILE *f)
 	put_header(f, "file,line,reason,raw");
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *cells[4] = { col(st, 0), col(st, 1), col(st, 2), col(st, 3) };
-		put_row(f, cells, 4);
+		if (put_row(f, cells, 4))
+			break;
 	}
 	return finish_query(db, st, rc);
 }
