@@ -129,7 +129,7 @@ int cmd_match(int argc, char **argv)
 	if (status == 0) {
 		char run[24], open[24], resolved[24];
 
-		snprintf(run, sizeof(run), "%lld", (long long)res.run_id);
+		snprintf(run, sizeof(run), "%lld", (long long)res.run_no);
 		snprintf(open, sizeof(open), "%lld", (long long)res.open_cases);
 		snprintf(resolved, sizeof(resolved), "%lld", (long long)res.resolved_cases);
 		log_event(LOG_INFO, "matched", "run", run, "as_of", as_of, "open_cases", open,
@@ -145,7 +145,7 @@ static void report_usage(FILE *f)
 {
 	fprintf(f,
 		"usage: recon report --db PATH --out DIR [--run ID]\n\n"
-		"Write the reports of run ID (default: the latest successful run) into DIR:\n"
+		"Write the reports of run number ID (default: the latest successful run) into DIR:\n"
 		"double_charges.csv, compensation.csv, ledger_anomalies.csv, rejects.csv,\n"
 		"summary.json, summary.txt and metrics.prom, each replaced atomically.\n");
 }
@@ -173,7 +173,7 @@ int cmd_report(int argc, char **argv)
 		case 'r':
 			run = strtoll(optarg, &end, 10);
 			if (*optarg == '\0' || *end != '\0' || run <= 0) {
-				fprintf(stderr, "recon report: --run takes a run id, not '%s'\n", optarg);
+				fprintf(stderr, "recon report: --run takes a run number, not '%s'\n", optarg);
 				return EX_USAGE;
 			}
 			break;

@@ -16,6 +16,7 @@
 #include <sys/time.h>
 #include <sysexits.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "currency.h"
 #include "embedded_sql.h"
@@ -466,11 +467,13 @@ int match_run(struct store *s, struct routekey *rk, const struct match_options *
 	now_iso(started, sizeof(started));
 	if (match_register_functions(db, rk) || store_begin(s))
 		goto fail;
-	{
+	f->run_id = opts->run_id;
+	if (f->run_id == 0) {
 		sqlite3_stmt *st = NULL;
 		int ok = sqlite3_prepare_v2(db,
 					    "INSERT INTO runs (job, business_date, as_of_us, grace_us, window_us, status,"
-					    " started_at) VALUES (?1, ?2, ?3, ?4, ?5, 'RUNNING', ?6)", -1, &st, NULL) == SQLITE_OK;
+					    " started_at, pid) VALUES (?1, ?2, ?3, ?4, ?5, 'RUNNING', ?6, ?7)",
+					    -1, &st, NULL) == SQLITE_OK;
 		if (ok) {
 			sqlite3_bind_text(st, 1, opts->job, -1, SQLITE_STATIC);
 			sqlite3_bind_text(st, 2, opts->business_date, -1, SQLITE_STATIC);
@@ -478,22 +481,23 @@ int match_run(struct store *s, struct routekey *rk, const struct match_options *
 			sqlite3_bind_int64(st, 4, opts->grace_us);
 			sqlite3_bind_int64(st, 5, opts->window_us);
 			sqlite3_bind_text(st, 6, started, -1, SQLITE_STATIC);
+			sqlite3_bind_int64(st, 7, (int64_t)getpid());
 			ok = sqlite3_step(st) == SQLITE_DONE;
 		}
 		sqlite3_finalize(st);
 		if (!ok)
 			goto fail;
+		f->run_id = sqlite3_last_insert_rowid(db);
+		what = "cannot assign files to the run";
+		/* The run's files: all but those of runs at another as-of (earlier or
+		 * later days), so that a rerun at the same as-of covers the same files,
+		 * plus any that arrived late. */
+		if (exec1(db, "INSERT INTO run_files (run_id, file_id) SELECT ?1, file_id FROM files"
+			      " WHERE file_id NOT IN (SELECT rf.file_id FROM run_files AS rf"
+			      " JOIN runs AS r ON r.run_id = rf.run_id WHERE r.as_of_us <> ?2 AND r.status = 'OK')",
+			  f->run_id, opts->as_of_us, NULL, NULL))
+			goto fail;
 	}
-	f->run_id = sqlite3_last_insert_rowid(db);
-	what = "cannot assign files to the run";
-	/* The run's files: all but those of runs at another as-of (earlier or later
-	 * days), so that a rerun at the same as-of covers the same files, plus any
-	 * that arrived late. */
-	if (exec1(db, "INSERT INTO run_files (run_id, file_id) SELECT ?1, file_id FROM files"
-		      " WHERE file_id NOT IN (SELECT rf.file_id FROM run_files AS rf"
-		      " JOIN runs AS r ON r.run_id = rf.run_id WHERE r.as_of_us <> ?2)",
-		  f->run_id, opts->as_of_us, NULL, NULL))
-		goto fail;
 	what = "cannot fold the ledger";
 	if (sqlite3_exec(db, fold_setup_sql, NULL, NULL, NULL) != SQLITE_OK || fill_actions(db) ||
 	    sqlite3_prepare_v2(db, fold_events_sql, -1, &f->events, NULL) != SQLITE_OK ||
@@ -523,16 +527,22 @@ int match_run(struct store *s, struct routekey *rk, const struct match_options *
 	    count_rows(db, "SELECT count(*) FROM run_cases WHERE run_id = ?1 AND status = 'resolved'", f->run_id,
 		       &res->resolved_cases))
 		goto fail;
-	{
+	what = "cannot finish the run";
+	if (opts->run_id == 0) {
 		char finished[32];
 
 		now_iso(finished, sizeof(finished));
-		what = "cannot finish the run";
-		if (exec1(db, "UPDATE runs SET status = 'OK', match_ms = ?2, finished_at = ?3 WHERE run_id = ?1",
+		if (exec1(db, "UPDATE runs SET status = 'OK', match_ms = ?2, finished_at = ?3,"
+			      " run_no = (SELECT coalesce(max(run_no), 0) + 1 FROM runs) WHERE run_id = ?1",
 			  f->run_id, now_ms() - t0, finished, NULL) ||
-		    store_commit(s))
+		    count_rows(db, "SELECT run_no FROM runs WHERE run_id = ?1", f->run_id, &res->run_no))
 			goto fail;
+	} else if (exec1(db, "UPDATE runs SET match_ms = ?2 WHERE run_id = ?1", f->run_id, now_ms() - t0,
+			 NULL, NULL)) {
+		goto fail;
 	}
+	if (store_commit(s))
+		goto fail;
 	res->run_id = f->run_id;
 	status = 0;
 	goto out;

@@ -26,10 +26,14 @@ struct match_options {
 	int64_t window_us;
 	const char *job;           /* NULL for a bare match */
 	const char *business_date; /* NULL unless a job gives one */
+	int64_t run_id;            /* 0: a bare match, which records its own run, assigns it
+				    * its files and marks it OK with the next run number;
+				    * else a job's RUNNING run (runlog.h), left RUNNING */
 };
 
 struct match_result {
 	int64_t run_id;
+	int64_t run_no;            /* bare match only */
 	int64_t open_cases;
 	int64_t resolved_cases;
 };

@@ -236,19 +236,21 @@ static int write_double_charges(sqlite3 *db, int64_t run, FILE *f)
 	return finish_query(db, st, rc);
 }
 
-static int write_compensation(sqlite3 *db, int64_t run, FILE *f)
+static int write_compensation(sqlite3 *db, int64_t run, int64_t run_no, FILE *f)
 {
 	sqlite3_stmt *st = NULL;
 	int rc = prepare(db,
 			 "SELECT c.case_id, c.category, c.action, c.order_ref, c.channel, c.currency, c.amount_minor,"
 			 " c.txn_ids, c.ledger_event_ids, c.detail,"
-			 " (SELECT min(x.run_id) FROM run_cases AS x WHERE x.case_id = c.case_id AND x.status = 'open'),"
+			 " coalesce((SELECT min(r.run_no) FROM run_cases AS x JOIN runs AS r ON r.run_id = x.run_id"
+			 "  WHERE x.case_id = c.case_id AND x.status = 'open' AND r.status = 'OK'), ?2),"
 			 " c.status"
 			 " FROM run_cases AS c WHERE c.run_id = ?1"
 			 " ORDER BY c.status, c.category, c.order_ref, c.currency, c.case_id", run, &st);
 
 	if (rc)
 		return rc;
+	sqlite3_bind_int64(st, 2, run_no);
 	put_header(f, "case_id,category,action,order_ref,channel,currency,amount,txn_ids,"
 		      "ledger_event_ids,detail,first_seen_run,status");
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -315,12 +317,12 @@ static int write_rejects(sqlite3 *db, int64_t run, FILE *f)
 	return finish_query(db, st, rc);
 }
 
-static int write_summary_json(sqlite3 *db, int64_t run, const char *as_of, FILE *f)
+static int write_summary_json(sqlite3 *db, int64_t run, int64_t run_no, const char *as_of, FILE *f)
 {
 	sqlite3_stmt *st = NULL;
 	int rc = prepare(db,
 		"SELECT json_object("
-		" 'run_id', r.run_id, 'job', r.job, 'business_date', r.business_date, 'as_of', ?2,"
+		" 'run', ?3, 'job', r.job, 'business_date', r.business_date, 'as_of', ?2,"
 		" 'status', r.status, 'grace_seconds', r.grace_us / 1000000, 'window_seconds', r.window_us / 1000000,"
 		" 'inputs', (SELECT json_group_array(json_object('path', path, 'sha256', sha, 'kind', kind,"
 		"   'profile', profile, 'rows', rows_read, 'inserted', rows_inserted, 'duplicate', rows_duplicate,"
@@ -350,6 +352,7 @@ static int write_summary_json(sqlite3 *db, int64_t run, const char *as_of, FILE 
 	if (rc)
 		return rc;
 	sqlite3_bind_text(st, 2, as_of, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, run_no);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
 		fputs(col(st, 0), f);
@@ -359,7 +362,7 @@ static int write_summary_json(sqlite3 *db, int64_t run, const char *as_of, FILE 
 	return finish_query(db, st, rc);
 }
 
-static int write_summary_txt(sqlite3 *db, int64_t run, const char *as_of, FILE *f)
+static int write_summary_txt(sqlite3 *db, int64_t run, int64_t run_no, const char *as_of, FILE *f)
 {
 	sqlite3_stmt *st = NULL;
 	int rc = prepare(db,
@@ -368,7 +371,7 @@ static int write_summary_txt(sqlite3 *db, int64_t run, const char *as_of, FILE *
 
 	if (rc)
 		return rc;
-	fprintf(f, "recon run %lld, as of %s\n\n", (long long)run, as_of);
+	fprintf(f, "recon run %lld, as of %s\n\n", (long long)run_no, as_of);
 	fprintf(f, "%-22s %-8s %8s %22s\n", "category", "currency", "count", "amount");
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		char amount[32];
@@ -482,27 +485,45 @@ static int write_metrics(sqlite3 *db, int64_t run, FILE *f)
 	return finish_query(db, st, rc);
 }
 
-/* The run to report: RUN_ID, or the latest successful one.  0 if none. */
-static int64_t pick_run(sqlite3 *db, int64_t run_id, int64_t *as_of_us)
+/* The successful run numbered RUN_NO, or the latest one: its run_id, number and
+ * as-of.  Returns 0 if there is none, -1 on a database error. */
+static int64_t pick_run(sqlite3 *db, int64_t run_no, int64_t *no, int64_t *as_of_us)
 {
 	sqlite3_stmt *st = NULL;
 	int64_t found = 0;
 
-	if (sqlite3_prepare_v2(db, run_id ? "SELECT run_id, as_of_us FROM runs WHERE run_id = ?1 AND status = 'OK'"
-					  : "SELECT run_id, as_of_us FROM runs WHERE status = 'OK'"
-					    " ORDER BY run_id DESC LIMIT 1", -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(db, run_no ? "SELECT run_id, run_no, as_of_us FROM runs WHERE run_no = ?1"
+					  : "SELECT run_id, run_no, as_of_us FROM runs WHERE run_no IS NOT NULL"
+					    " ORDER BY run_no DESC LIMIT 1", -1, &st, NULL) != SQLITE_OK)
 		return -1;
-	if (run_id)
-		sqlite3_bind_int64(st, 1, run_id);
+	if (run_no)
+		sqlite3_bind_int64(st, 1, run_no);
 	if (sqlite3_step(st) == SQLITE_ROW) {
 		found = sqlite3_column_int64(st, 0);
-		*as_of_us = sqlite3_column_int64(st, 1);
+		*no = sqlite3_column_int64(st, 1);
+		*as_of_us = sqlite3_column_int64(st, 2);
 	}
 	sqlite3_finalize(st);
 	return found;
 }
 
-int report_write(struct store *s, int64_t run_id, const char *out_dir)
+int report_write(struct store *s, int64_t run_no, const char *out_dir)
+{
+	sqlite3 *db = store_handle(s);
+	int64_t as_of_us = 0, no = 0, run = pick_run(db, run_no, &no, &as_of_us);
+
+	if (run <= 0) {
+		char id[24];
+		snprintf(id, sizeof(id), "%lld", (long long)run_no);
+		log_event(LOG_ERROR, run < 0 ? "cannot read the runs" :
+			  run_no ? "no successful run with this number" : "no successful run yet; run recon match first",
+			  "run", run_no ? id : NULL, LOG_END);
+		return run < 0 ? EX_SOFTWARE : EX_DATAERR;
+	}
+	return report_write_run(s, run, no, out_dir);
+}
+
+int report_write_run(struct store *s, int64_t run, int64_t run_no, const char *out_dir)
 {
 	static const struct {
 		const char *name;
@@ -514,22 +535,21 @@ int report_write(struct store *s, int64_t run_id, const char *out_dir)
 	};
 	sqlite3 *db = store_handle(s);
 	char as_of[40];
-	int64_t as_of_us = 0, run;
+	int64_t as_of_us = 0;
 	size_t i;
 	int rc = 0, dfd;
+	sqlite3_stmt *st = NULL;
 
 	if (match_register_functions(db, NULL)) {
 		log_event(LOG_ERROR, "cannot register SQL functions", "error", sqlite3_errmsg(db), LOG_END);
 		return EX_SOFTWARE;
 	}
-	run = pick_run(db, run_id, &as_of_us);
-	if (run <= 0) {
-		char id[24];
-		snprintf(id, sizeof(id), "%lld", (long long)run_id);
-		log_event(LOG_ERROR, run_id ? "no successful run with this id" : "no successful run yet; run recon match first",
-			  "run", run_id ? id : NULL, LOG_END);
-		return EX_DATAERR;
+	if (sqlite3_prepare_v2(db, "SELECT as_of_us FROM runs WHERE run_id = ?1", -1, &st, NULL) == SQLITE_OK) {
+		sqlite3_bind_int64(st, 1, run);
+		if (sqlite3_step(st) == SQLITE_ROW)
+			as_of_us = sqlite3_column_int64(st, 0);
 	}
+	sqlite3_finalize(st);
 	timeparse_format_utc(as_of_us, as_of, sizeof(as_of));
 	if (mkdir(out_dir, 0777) != 0 && errno != EEXIST) {
 		log_event(LOG_ERROR, "cannot create output directory", "dir", out_dir, "error", strerror(errno), LOG_END);
@@ -549,11 +569,11 @@ int report_write(struct store *s, int64_t run_id, const char *out_dir)
 			break;
 		switch (files[i].kind) {
 		case 0: rc = write_double_charges(db, run, o.f); break;
-		case 1: rc = write_compensation(db, run, o.f); break;
+		case 1: rc = write_compensation(db, run, run_no, o.f); break;
 		case 2: rc = write_anomalies(db, run, o.f); break;
 		case 3: rc = write_rejects(db, run, o.f); break;
-		case 4: rc = write_summary_json(db, run, as_of, o.f); break;
-		case 5: rc = write_summary_txt(db, run, as_of, o.f); break;
+		case 4: rc = write_summary_json(db, run, run_no, as_of, o.f); break;
+		case 5: rc = write_summary_txt(db, run, run_no, as_of, o.f); break;
 		default: rc = write_metrics(db, run, o.f); break;
 		}
 		if (rc)

@@ -15,13 +15,17 @@
 #include "store.h"
 
 /*
- * Write the reports of run RUN_ID (0: the latest successful run) into OUT_DIR,
- * created if missing.  Returns 0 or a sysexits status (EX_CANTCREAT when the
- * directory or a file cannot be created, EX_IOERR when a write fails, EX_DATAERR
- * when there is no such run), with the error logged; a failed report leaves no
- * partial file.
+ * Write the reports of the successful run numbered RUN_NO (0: the latest) into
+ * OUT_DIR, created if missing.  Returns 0 or a sysexits status (EX_CANTCREAT when
+ * the directory or a file cannot be created, EX_IOERR when a write fails,
+ * EX_DATAERR when there is no such run), with the error logged; a failed report
+ * leaves no partial file.
  */
-int report_write(struct store *s, int64_t run_id, const char *out_dir);
+int report_write(struct store *s, int64_t run_no, const char *out_dir);
+
+/* The same for the run RUN_ID (a job's run, still RUNNING) that will be numbered
+ * RUN_NO when it succeeds. */
+int report_write_run(struct store *s, int64_t run_id, int64_t run_no, const char *out_dir);
 
 /*
  * Neutralise a cell for spreadsheets: a value starting with '=', '+', '-', '@',

@@ -110,11 +110,16 @@ CREATE TABLE settings (
     value         TEXT NOT NULL
 ) WITHOUT ROWID;
 
--- Runs: one row per match (and, with jobs, per nightly run or rerun).
+-- Runs: one row per attempt of a match or a job run, in start order (run_id).
 -- A run sees the ledger events and statement rows whose time is at or before
--- its as_of; later rows already in the database are invisible to it.
+-- its as_of; later rows already in the database are invisible to it.  Only
+-- successful runs get a run number (run_no, 1, 2, ...): it is what reports,
+-- 'recon runs' and 'recon report --run' show, so that an attempt killed half
+-- way and rerun gives the same reports as a run never interrupted.  A run left
+-- RUNNING by a dead process is marked ABORTED by the next writer.
 CREATE TABLE runs (
     run_id        INTEGER PRIMARY KEY,
+    run_no        INTEGER UNIQUE,              -- successful runs only
     job           TEXT,                        -- job name, NULL for a bare 'recon match'
     business_date TEXT,                        -- YYYY-MM-DD, when a job gives one
     as_of_us      INTEGER NOT NULL,
@@ -123,7 +128,13 @@ CREATE TABLE runs (
     status        TEXT NOT NULL CHECK (status IN ('RUNNING', 'OK', 'FAILED', 'ABORTED')),
     started_at    TEXT NOT NULL,               -- wall clock, ISO-8601 UTC
     finished_at   TEXT,
-    match_ms      INTEGER                      -- duration of matching
+    pid           INTEGER,                     -- the process that ran it
+    params        TEXT,                        -- JSON: job file, date, as-of, options, output directory
+    ingest_ms     INTEGER,                     -- durations per phase
+    match_ms      INTEGER,
+    report_ms     INTEGER,
+    error         TEXT,                        -- why a FAILED run failed
+    CHECK ((status = 'OK') = (run_no IS NOT NULL))
 );
 
 -- The files a run covers (their rejects go to its rejects.csv).
@@ -197,9 +208,9 @@ CREATE INDEX run_cases_order ON run_cases (order_ref, run_id);
 CREATE VIEW v_open_cases AS
 SELECT c.case_id, c.category, c.action, c.order_ref, c.channel, c.currency,
        c.amount_minor, c.expected, c.actual, c.txn_ids, c.ledger_event_ids, c.detail,
-       (SELECT min(x.run_id) FROM run_cases AS x
-        WHERE x.case_id = c.case_id AND x.status = 'open') AS first_seen_run,
-       c.run_id
+       (SELECT min(r.run_no) FROM run_cases AS x JOIN runs AS r ON r.run_id = x.run_id
+        WHERE x.case_id = c.case_id AND x.status = 'open' AND r.status = 'OK') AS first_seen_run,
+       (SELECT run_no FROM runs WHERE run_id = c.run_id) AS run_no
 FROM run_cases AS c
 WHERE c.status = 'open'
   AND c.run_id = (SELECT max(run_id) FROM runs WHERE status = 'OK');
@@ -209,7 +220,8 @@ WHERE c.status = 'open'
 CREATE VIEW v_double_charges AS
 SELECT case_id, order_ref, channel, currency, key_amount_minor AS order_amount_minor,
        actual AS charge_count, expected AS expected_count, amount_minor AS excess_minor,
-       txn_ids, first_booked_us, last_booked_us, lower(hex(route_key)) AS route_key, run_id
+       txn_ids, first_booked_us, last_booked_us, lower(hex(route_key)) AS route_key,
+       (SELECT run_no FROM runs WHERE runs.run_id = run_cases.run_id) AS run_no
 FROM run_cases
 WHERE category = 'DOUBLE_CHARGE' AND status = 'open'
   AND run_id = (SELECT max(run_id) FROM runs WHERE status = 'OK');
