@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "currency.h"
+#include "inifile.h"
 #include "timeparse.h"
 #include "banned.h"
 
@@ -25,8 +26,6 @@
 #define RECON_PROFILE_DIR "schemas/profiles"
 #endif
 
-#define PROFILE_FILE_MAX (256 * 1024)
-#define INI_LINE_MAX 198 /* libinih's INI_MAX_LINE (200) less the newline and NUL */
 
 static const char *const type_names[] = {
 	"CHARGE", "REFUND", "CREATED", "PAID", "REFUNDED", "CANCELLED", "skip",
@@ -138,9 +137,7 @@ static int cmp_str(const void *key, const void *elem)
 /* Parsing state handed to the libinih callbacks. */
 struct loader {
 	struct profile *p;
-	const char *text;      /* the file's bytes */
-	size_t pos, size;
-	int line;              /* the line libinih is handling */
+	struct inifile ini;    /* the file's bytes and the line libinih is handling */
 	char *err;
 	size_t errlen;
 	int failed;
@@ -164,8 +161,8 @@ static void fail(struct loader *ld, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	if (ld->line > 0)
-		snprintf(ld->err, ld->errlen, "%s:%d: %s", ld->p->path, ld->line, msg);
+	if (ld->ini.line > 0)
+		snprintf(ld->err, ld->errlen, "%s:%d: %s", ld->p->path, ld->ini.line, msg);
 	else
 		snprintf(ld->err, ld->errlen, "%s: %s", ld->p->path, msg);
 }
@@ -183,50 +180,15 @@ static void fail_section(struct loader *ld, const char *section)
 		     section);
 }
 
-/* A "[name]" line: check the name here, because libinih reports only key lines,
- * so an empty unknown section would otherwise pass unnoticed. */
-static void check_section_line(struct loader *ld, const char *line)
+/* inifile's report of a "[name]" line, or of a line too long (NAME NULL). */
+static void on_ini_line(void *owner, const char *name)
 {
-	const char *start, *end;
-	char name[128];
+	struct loader *ld = owner;
 
-	start = line + strspn(line, " \t");
-	if (*start != '[')
-		return;
-	end = strchr(start, ']');
-	if (end == NULL || (size_t)(end - start - 1) >= sizeof(name))
-		return; /* libinih reports the syntax error */
-	memcpy(name, start + 1, (size_t)(end - start - 1));
-	name[end - start - 1] = '\0';
-	if (!known_section(ld, name))
-		fail_section(ld, name);
-}
-
-/* libinih line reader over the file's bytes: counts lines and bounds their length. */
-static char *read_line(char *buf, int size, void *stream)
-{
-	struct loader *ld = stream;
-	size_t n = 0;
-
-	if (ld->pos >= ld->size)
-		return NULL;
-	ld->line++;
-	while (ld->pos < ld->size && n + 1 < (size_t)size) {
-		char c = ld->text[ld->pos++];
-		buf[n++] = c;
-		if (c == '\n')
-			break;
-	}
-	buf[n] = '\0';
-	if (n > 0 && buf[n - 1] != '\n' && ld->pos < ld->size) {
+	if (name == NULL)
 		fail(ld, "line longer than 198 characters; continue a list on the next line, indented");
-		while (ld->pos < ld->size && ld->text[ld->pos] != '\n')
-			ld->pos++;
-		if (ld->pos < ld->size)
-			ld->pos++;
-	}
-	check_section_line(ld, buf);
-	return buf;
+	else if (!known_section(ld, name))
+		fail_section(ld, name);
 }
 
 static char *dup_str(struct loader *ld, const char *s)
@@ -713,7 +675,7 @@ static struct filter_spec *filter_for(struct loader *ld, const char *name)
 		return NULL;
 	}
 	p->filters[p->n_filters].name = dup_str(ld, name);
-	p->filters[p->n_filters].line = ld->line;
+	p->filters[p->n_filters].line = ld->ini.line;
 	p->filters[p->n_filters].col.index = -1;
 	return &p->filters[p->n_filters++];
 }
@@ -784,7 +746,7 @@ static int on_ini_entry(void *user, const char *section, const char *name, const
 	}
 	if (!ld->p->field[sec->field].present) {
 		ld->p->field[sec->field].present = 1;
-		ld->p->field[sec->field].line = ld->line;
+		ld->p->field[sec->field].line = ld->ini.line;
 	}
 	return handle_field_key(ld, &ld->p->field[sec->field], sec->field, name, value);
 }
@@ -816,7 +778,7 @@ static void validate(struct loader *ld)
 	static const int required[] = { F_ORDER_REF, F_TYPE, F_AMOUNT, F_CURRENCY, F_TIME, F_CHANNEL };
 	size_t i;
 
-	ld->line = 0;
+	ld->ini.line = 0;
 	if (!ld->kind_set) {
 		fail(ld, "section [file] needs 'kind = statement' or 'kind = ledger'");
 		return;
@@ -824,7 +786,7 @@ static void validate(struct loader *ld)
 	for (i = 0; i < COUNT(required); i++) {
 		const struct field_spec *f = &p->field[required[i]];
 		if (!f->present || !has_source(f)) {
-			ld->line = f->line;
+			ld->ini.line = f->line;
 			fail(ld, "field [%s] needs a source (column, value or from)", profile_field_name(p, required[i]));
 			return;
 		}
@@ -835,24 +797,24 @@ static void validate(struct loader *ld)
 		int debit_credit = a->debit.name || a->debit.position || a->credit.name || a->credit.position;
 		int amount_cols = a->cols.n > 0 || a->per_type[0].n > 0 || a->per_type[1].n > 0;
 
-		ld->line = t->line;
+		ld->ini.line = t->line;
 		if (t->from_debit_credit != debit_credit) {
-			ld->line = a->line;
+			ld->ini.line = a->line;
 			fail(ld, "debit_column and credit_column go together with [type] from = debit_credit");
 			return;
 		}
 		if (debit_credit && (!(a->debit.name || a->debit.position) || !(a->credit.name || a->credit.position))) {
-			ld->line = a->line;
+			ld->ini.line = a->line;
 			fail(ld, "debit_credit needs both debit_column and credit_column");
 			return;
 		}
 		if (debit_credit && amount_cols) {
-			ld->line = a->line;
+			ld->ini.line = a->line;
 			fail(ld, "give either column or debit_column/credit_column for the amount");
 			return;
 		}
 		if (!debit_credit && !amount_cols) {
-			ld->line = a->line;
+			ld->ini.line = a->line;
 			fail(ld, "field [amount] needs a column");
 			return;
 		}
@@ -880,12 +842,12 @@ static void validate(struct loader *ld)
 				return;
 		}
 		if (a->cols.n > 0 && (a->per_type[0].n > 0 || a->per_type[1].n > 0)) {
-			ld->line = a->line;
+			ld->ini.line = a->line;
 			fail(ld, "give either column or column.CHARGE/column.REFUND for the amount");
 			return;
 		}
 		if (a->cols.n == 0 && !debit_credit && (a->per_type[0].n == 0 || a->per_type[1].n == 0)) {
-			ld->line = a->line;
+			ld->ini.line = a->line;
 			fail(ld, "[amount] needs both column.CHARGE and column.REFUND");
 			return;
 		}
@@ -893,7 +855,7 @@ static void validate(struct loader *ld)
 	{
 		struct field_spec *id = &p->field[F_ID];
 		if (id->present && id->cols.n > 0 && (id->per_type[0].n > 0 || id->per_type[1].n > 0)) {
-			ld->line = id->line;
+			ld->ini.line = id->line;
 			fail(ld, "give either column or column.CHARGE/column.REFUND for the id");
 			return;
 		}
@@ -901,7 +863,7 @@ static void validate(struct loader *ld)
 	{
 		struct field_spec *c = &p->field[F_CURRENCY];
 		if (c->constant && currency_exponent(c->constant, strlen(c->constant), NULL) < 0) {
-			ld->line = c->line;
+			ld->ini.line = c->line;
 			fail(ld, "unknown currency '%s'", c->constant);
 			return;
 		}
@@ -909,7 +871,7 @@ static void validate(struct loader *ld)
 	{
 		struct field_spec *t = &p->field[F_TIME];
 
-		ld->line = t->line;
+		ld->ini.line = t->line;
 		if (t->cols.n == 0) {
 			fail(ld, "[%s] needs a column", profile_field_name(p, F_TIME));
 			return;
@@ -934,7 +896,7 @@ static void validate(struct loader *ld)
 		else if (!f->money.thousands_sep && ld->has_thousands_default)
 			f->money.thousands_sep = ld->money_default.thousands_sep;
 		if (f->money.thousands_sep && f->money.thousands_sep == f->money.decimal_mark) {
-			ld->line = f->line;
+			ld->ini.line = f->line;
 			if (f->present && (i == F_AMOUNT || i == F_FEE))
 				fail(ld, "thousands separator and decimal mark are the same in [%s]",
 				     profile_field_name(p, (int)i));
@@ -945,13 +907,13 @@ static void validate(struct loader *ld)
 	}
 	if (p->field[F_FEE].present && p->field[F_FEE].cols.n == 0 && p->field[F_FEE].per_type[0].n == 0 &&
 	    p->field[F_FEE].per_type[1].n == 0) {
-		ld->line = p->field[F_FEE].line;
+		ld->ini.line = p->field[F_FEE].line;
 		fail(ld, "[fee] needs a column");
 		return;
 	}
 	for (i = 0; i < p->n_filters; i++) {
 		struct filter_spec *f = &p->filters[i];
-		ld->line = f->line;
+		ld->ini.line = f->line;
 		if (!f->col.name && !f->col.position) {
 			fail(ld, "filter '%s' needs a column", f->name);
 			return;
@@ -962,40 +924,10 @@ static void validate(struct loader *ld)
 		}
 	}
 	if (!p->has_header) {
-		ld->line = 0;
+		ld->ini.line = 0;
 		if (p->header_prefix || p->has_header_regex)
 			fail(ld, "header_starts_with and header_regex need header = yes");
 	}
-}
-
-static int read_whole(const char *path, char **out, size_t *len, char *err, size_t errlen)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf = NULL;
-	size_t n;
-
-	if (f == NULL) {
-		snprintf(err, errlen, "%s: cannot open profile: %s", path, strerror(errno));
-		return -1;
-	}
-	buf = malloc(PROFILE_FILE_MAX + 1);
-	if (buf == NULL) {
-		fclose(f);
-		snprintf(err, errlen, "%s: out of memory", path);
-		return -1;
-	}
-	n = fread(buf, 1, PROFILE_FILE_MAX + 1, f);
-	if (ferror(f) || n > PROFILE_FILE_MAX) {
-		snprintf(err, errlen, "%s: %s", path, ferror(f) ? strerror(errno) : "profile larger than 256 KiB");
-		fclose(f);
-		free(buf);
-		return -1;
-	}
-	fclose(f);
-	buf[n] = '\0';
-	*out = buf;
-	*len = n;
-	return 0;
 }
 
 static char *find_profile(const char *name, char *err, size_t errlen)
@@ -1066,20 +998,22 @@ struct profile *profile_load(const char *name, char *err, size_t errlen)
 	if (p->path == NULL)
 		goto fail;
 	p->name = base_name(p->path);
-	if (p->name == NULL || read_whole(p->path, &text, &len, err, errlen))
+	if (p->name == NULL || inifile_read(p->path, &text, &len, err, errlen))
 		goto fail;
 	if (!EVP_Digest(text, len, p->sha256, &mdlen, EVP_sha256(), NULL)) {
 		snprintf(err, errlen, "%s: cannot hash profile", p->path);
 		goto fail;
 	}
 	ld.p = p;
-	ld.text = text;
-	ld.size = len;
+	ld.ini.text = text;
+	ld.ini.size = len;
+	ld.ini.on_line = on_ini_line;
+	ld.ini.owner = &ld;
 	ld.err = err;
 	ld.errlen = errlen;
-	rc = ini_parse_stream(read_line, &ld, on_ini_entry, &ld);
+	rc = ini_parse_stream(inifile_reader, &ld.ini, on_ini_entry, &ld);
 	if (!ld.failed && rc > 0) {
-		ld.line = rc;
+		ld.ini.line = rc;
 		fail(&ld, "syntax error (expected [section] or key = value)");
 	}
 	if (!ld.failed)

@@ -726,6 +726,29 @@ fail:
 	return why;
 }
 
+const char *timeparse_utc_to_local_date(int64_t utc_us, const char *zone, char date[11])
+{
+	int64_t secs, rem, off = 0, y;
+	unsigned m, d;
+	const char *why;
+
+	if (zone == NULL || zone[0] == '\0')
+		return R_ZONE;
+	floor_divmod(utc_us, US_PER_SEC, &secs, &rem);
+	if (!is_utc_zone(zone)) {
+		if ((why = select_zone(zone)) != NULL)
+			return why;
+		if (offset_at(secs, &off) != 0)
+			return R_RANGE;
+	}
+	floor_divmod(secs + off, SEC_PER_DAY, &secs, &rem);
+	civil_from_days(secs, &y, &m, &d);
+	if (y < 0 || y > 9999)
+		return R_RANGE;
+	snprintf(date, 11, "%04d-%02u-%02u", (int)y, m, d);
+	return NULL;
+}
+
 /* ---- output --------------------------------------------------------------- */
 
 int timeparse_format_utc(int64_t us, char *buf, size_t size)

@@ -90,6 +90,12 @@ const char *timeparse_parse_offset(const char *text, size_t len, int *offset_sec
  */
 int timeparse_format_utc(int64_t us, char *buf, size_t size);
 
+/*
+ * The calendar date ("YYYY-MM-DD") in ZONE at the UTC instant UTC_US.  Returns
+ * NULL, or a static reason ("unknown time zone").
+ */
+const char *timeparse_utc_to_local_date(int64_t utc_us, const char *zone, char date[11]);
+
 /* Days since 1970-01-01 of a proleptic Gregorian date (no validation). */
 int64_t timeparse_days_from_civil(int64_t y, unsigned m, unsigned d);
 
