@@ -14,6 +14,7 @@
 #include "log.h"
 #include "profile.h"
 #include "routekey.h"
+#include "runlog.h"
 #include "store.h"
 #include "banned.h"
 
@@ -82,7 +83,7 @@ int cmd_ingest(int argc, char **argv)
 	unsigned char key[ROUTEKEY_KEY_MAX], key_sha[ROUTEKEY_LEN];
 	size_t key_len = 0;
 	char err[600];
-	int c, i, status = 0;
+	int c, i, status = 0, lock = -1;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
@@ -127,9 +128,16 @@ int cmd_ingest(int argc, char **argv)
 		status = EX_SOFTWARE;
 		goto out;
 	}
+	status = runlog_lock_or_explain(db, &lock);
+	if (status)
+		goto out;
 	if (store_open(db, &s, err, sizeof(err))) {
 		log_event(LOG_ERROR, "cannot open database", "error", err, LOG_END);
 		status = EX_CANTCREAT;
+		goto out;
+	}
+	if (runlog_abort_stale(s) < 0) {
+		status = EX_SOFTWARE;
 		goto out;
 	}
 	if (ingest_check_key_mode(s, key_len ? key_sha : NULL)) {
@@ -146,6 +154,7 @@ int cmd_ingest(int argc, char **argv)
 	}
 out:
 	store_close(s);
+	runlog_unlock(lock);
 	routekey_free(rk);
 	profile_free(p);
 	OPENSSL_cleanse(key, sizeof(key));

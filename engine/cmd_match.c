@@ -13,6 +13,7 @@
 #include "match.h"
 #include "report.h"
 #include "routekey.h"
+#include "runlog.h"
 #include "store.h"
 #include "timeparse.h"
 #include "banned.h"
@@ -24,31 +25,6 @@ int cmd_parse_instant(const char *text, int64_t *us)
 	if (timeparse_parse(text, strlen(text), "iso8601", &tp) != NULL || !tp.has_offset)
 		return -1;
 	*us = tp.local_us - (int64_t)tp.offset_seconds * 1000000;
-	return 0;
-}
-
-int cmd_parse_duration(const char *text, int64_t *us)
-{
-	int64_t n = 0, unit;
-	const char *s = text;
-
-	if (*s < '0' || *s > '9')
-		return -1;
-	while (*s >= '0' && *s <= '9') {
-		n = n * 10 + (*s++ - '0');
-		if (n > 1000000000)
-			return -1;
-	}
-	switch (*s) {
-	case 's': unit = 1; break;
-	case 'm': unit = 60; break;
-	case 'h': unit = 3600; break;
-	case 'd': unit = 86400; break;
-	default: return -1;
-	}
-	if (s[1] != '\0')
-		return -1;
-	*us = n * unit * 1000000;
 	return 0;
 }
 
@@ -83,7 +59,7 @@ int cmd_match(int argc, char **argv)
 	struct routekey *rk = NULL;
 	const char *db = NULL, *as_of = NULL;
 	char err[600];
-	int c, status;
+	int c, status, lock = -1;
 
 	memset(&opts, 0, sizeof(opts));
 	opts.grace_us = MATCH_GRACE_DEFAULT_US;
@@ -95,7 +71,7 @@ int cmd_match(int argc, char **argv)
 		case 'a': as_of = optarg; break;
 		case 'g':
 		case 'w':
-			if (cmd_parse_duration(optarg, c == 'g' ? &opts.grace_us : &opts.window_us)) {
+			if (timeparse_parse_duration(optarg, c == 'g' ? &opts.grace_us : &opts.window_us)) {
 				fprintf(stderr, "recon match: --%s takes a duration such as 30m or 48h, not '%s'\n",
 					c == 'g' ? "grace" : "window", optarg);
 				return EX_USAGE;
@@ -120,12 +96,18 @@ int cmd_match(int argc, char **argv)
 		log_event(LOG_ERROR, "cannot set up SHA-256 (OpenSSL)", LOG_END);
 		return EX_SOFTWARE;
 	}
+	status = runlog_lock_or_explain(db, &lock);
+	if (status) {
+		routekey_free(rk);
+		return status;
+	}
 	if (store_open(db, &s, err, sizeof(err))) {
 		log_event(LOG_ERROR, "cannot open database", "error", err, LOG_END);
 		routekey_free(rk);
+		runlog_unlock(lock);
 		return EX_CANTCREAT;
 	}
-	status = match_run(s, rk, &opts, &res);
+	status = runlog_abort_stale(s) < 0 ? EX_SOFTWARE : match_run(s, rk, &opts, &res);
 	if (status == 0) {
 		char run[24], open[24], resolved[24];
 
@@ -137,6 +119,7 @@ int cmd_match(int argc, char **argv)
 		printf("run %s: %s open cases, %s resolved\n", run, open, resolved);
 	}
 	store_close(s);
+	runlog_unlock(lock);
 	routekey_free(rk);
 	return status;
 }

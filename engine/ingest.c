@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <sysexits.h>
 
+#include "fault.h"
 #include "log.h"
 #include "normalize.h"
 #include "reader.h"
@@ -27,6 +28,7 @@ struct ingest_ctx {
 	struct routekey *rk;
 	const char *path;
 	int64_t file_id;
+	int64_t rows_seen;         /* records handed to on_row so far */
 	struct store_counts c;
 	char first_rejects[FIRST_REJECTS][200];
 	size_t n_first;
@@ -147,6 +149,8 @@ static int on_row(void *ctx, const struct reader_record *rec, enum normalize_res
 	int64_t kept = 0;
 	int rc;
 
+	if (++x->rows_seen % 1000 == 0)
+		fault_point("ingest-rows");
 	if (result == NORMALIZE_SKIP)
 		return 0;
 	if (result == NORMALIZE_REJECT)
@@ -321,10 +325,12 @@ int ingest_file(struct store *s, struct profile *p, struct routekey *rk, const c
 			status = db_error(x);
 			goto done;
 		}
+	fault_point("ingest-commit");
 	if (store_file_finish(s, x->file_id, &x->c) || store_commit(s)) {
 		status = db_error(x);
 		goto done;
 	}
+	fault_point("ingest-committed");
 	{
 		char a[24], b[24], c[24], d[24], e[24], f[24];
 		num(a, sizeof(a), x->c.read);

@@ -28,6 +28,8 @@ static const struct command commands[] = {
 	{ "ingest", cmd_ingest, "read statement or ledger files into the database" },
 	{ "match", cmd_match, "match ledger and statements as of a time; record the cases" },
 	{ "report", cmd_report, "write a run's reports (CSV, JSON, text, Prometheus)" },
+	{ "run", cmd_run, "run a job for a business date: ingest, match, report" },
+	{ "runs", cmd_runs, "list the runs: numbers, status, inputs, cases, timings" },
 	{ "show", cmd_show, "everything recon knows of one order: events, rows, keys, cases" },
 };
 
@@ -57,7 +59,8 @@ static void usage(FILE *f)
 		   "  71  system error (out of memory)\n"
 		   "  73  cannot create an output file\n"
 		   "  74  input/output error\n"
-		   "  75  temporary failure: another run holds the database; try again later\n");
+		   "  75  temporary failure: another run holds the database; try again later\n"
+		   "  3   recon run --fail-on-cases: the run found new cases\n");
 }
 
 int main(int argc, char **argv)

@@ -20,6 +20,7 @@
 
 #include "currency.h"
 #include "embedded_sql.h"
+#include "fault.h"
 #include "log.h"
 #include "money.h"
 #include "banned.h"
@@ -506,6 +507,7 @@ int match_run(struct store *s, struct routekey *rk, const struct match_options *
 	    sqlite3_prepare_v2(db, fold_anomaly_sql, -1, &f->anomaly, NULL) != SQLITE_OK ||
 	    fold_ledger(f, opts->as_of_us))
 		goto fail;
+	fault_point("match-folded");
 	what = "cannot classify";
 	values[0] = f->run_id;
 	values[1] = opts->as_of_us;
@@ -541,8 +543,10 @@ int match_run(struct store *s, struct routekey *rk, const struct match_options *
 			 NULL, NULL)) {
 		goto fail;
 	}
+	fault_point("match-commit");
 	if (store_commit(s))
 		goto fail;
+	fault_point("match-committed");
 	res->run_id = f->run_id;
 	status = 0;
 	goto out;

@@ -11,6 +11,7 @@
 #include <csv.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <glob.h>
 #include <limits.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -21,6 +22,8 @@
 #include <unistd.h>
 
 #include "currency.h"
+#include "fsutil.h"
+#include "fault.h"
 #include "log.h"
 #include "match.h"
 #include "money.h"
@@ -46,6 +49,17 @@ static int out_open(struct out *o, const char *dir, const char *name)
 		return EX_CANTCREAT;
 	}
 	fd = mkstemp(o->tmp);
+	if (fd >= 0) {
+		/* mkstemp makes the file private; reports get the usual mode (umask). */
+		mode_t mask = umask(0);
+
+		umask(mask);
+		if (fchmod(fd, 0666 & ~mask) != 0) {
+			close(fd);
+			unlink(o->tmp);
+			fd = -1;
+		}
+	}
 	if (fd < 0 || (o->f = fdopen(fd, "w")) == NULL) {
 		log_event(LOG_ERROR, "cannot create report file", "file", o->tmp, "error", strerror(errno), LOG_END);
 		if (fd >= 0) {
@@ -63,11 +77,12 @@ static void out_abort(struct out *o)
 		fclose(o->f);
 		o->f = NULL;
 		unlink(o->tmp);
+		o->tmp[0] = '\0';
 	}
 }
 
-/* Flush, fsync, close and rename into place.  The directory is fsynced once at the end. */
-static int out_commit(struct out *o)
+/* Flush, fsync and close the temporary file (still under its temporary name). */
+static int out_finish(struct out *o)
 {
 	FILE *f = o->f;
 	int failed = fflush(f) != 0 || ferror(f) || fsync(fileno(f)) != 0;
@@ -78,13 +93,10 @@ static int out_commit(struct out *o)
 		failed = 1;
 		e = errno;
 	}
-	if (!failed && rename(o->tmp, o->path) != 0) {
-		failed = 1;
-		e = errno;
-	}
 	if (failed) {
 		log_event(LOG_ERROR, "cannot write report file", "file", o->path, "error", strerror(e), LOG_END);
 		unlink(o->tmp);
+		o->tmp[0] = '\0';
 		return EX_IOERR;
 	}
 	return 0;
@@ -538,6 +550,10 @@ int report_write_run(struct store *s, int64_t run, int64_t run_no, const char *o
 	int64_t as_of_us = 0;
 	size_t i;
 	int rc = 0, dfd;
+	enum { NFILES = 7 };
+	struct out outs[NFILES];
+
+	_Static_assert(sizeof(files) / sizeof(files[0]) == NFILES, "one temporary file per report");
 	sqlite3_stmt *st = NULL;
 
 	if (match_register_functions(db, NULL)) {
@@ -551,7 +567,7 @@ int report_write_run(struct store *s, int64_t run, int64_t run_no, const char *o
 	}
 	sqlite3_finalize(st);
 	timeparse_format_utc(as_of_us, as_of, sizeof(as_of));
-	if (mkdir(out_dir, 0777) != 0 && errno != EEXIST) {
+	if (fs_make_dirs(out_dir) != 0) {
 		log_event(LOG_ERROR, "cannot create output directory", "dir", out_dir, "error", strerror(errno), LOG_END);
 		return EX_CANTCREAT;
 	}
@@ -560,28 +576,56 @@ int report_write_run(struct store *s, int64_t run, int64_t run_no, const char *o
 		log_event(LOG_ERROR, "cannot read the database", "error", sqlite3_errmsg(db), LOG_END);
 		return EX_SOFTWARE;
 	}
-	for (i = 0; i < sizeof(files) / sizeof(files[0]) && rc == 0; i++) {
-		struct out o;
+	/* Temporary files left by a run killed while it wrote reports. */
+	for (i = 0; i < NFILES; i++) {
+		char pattern[PATH_MAX];
+		glob_t g;
+		size_t k;
 
-		memset(&o, 0, sizeof(o));
-		rc = out_open(&o, out_dir, files[i].name);
+		if (snprintf(pattern, sizeof(pattern), "%s/.%s.??????", out_dir, files[i].name) >= (int)sizeof(pattern))
+			continue;
+		if (glob(pattern, GLOB_NOSORT, NULL, &g) == 0)
+			for (k = 0; k < g.gl_pathc; k++)
+				unlink(g.gl_pathv[k]);
+		globfree(&g);
+	}
+	/* Every file is written complete under a temporary name first; only when
+	 * all are written are they renamed into place, so that a failure leaves
+	 * the previous reports as they were, not a mix of old and new. */
+	memset(outs, 0, sizeof(outs));
+	for (i = 0; i < NFILES && rc == 0; i++) {
+		struct out *o = &outs[i];
+
+		rc = out_open(o, out_dir, files[i].name);
 		if (rc)
 			break;
 		switch (files[i].kind) {
-		case 0: rc = write_double_charges(db, run, o.f); break;
-		case 1: rc = write_compensation(db, run, run_no, o.f); break;
-		case 2: rc = write_anomalies(db, run, o.f); break;
-		case 3: rc = write_rejects(db, run, o.f); break;
-		case 4: rc = write_summary_json(db, run, run_no, as_of, o.f); break;
-		case 5: rc = write_summary_txt(db, run, run_no, as_of, o.f); break;
-		default: rc = write_metrics(db, run, o.f); break;
+		case 0: rc = write_double_charges(db, run, o->f); break;
+		case 1: rc = write_compensation(db, run, run_no, o->f); break;
+		case 2: rc = write_anomalies(db, run, o->f); break;
+		case 3: rc = write_rejects(db, run, o->f); break;
+		case 4: rc = write_summary_json(db, run, run_no, as_of, o->f); break;
+		case 5: rc = write_summary_txt(db, run, run_no, as_of, o->f); break;
+		default: rc = write_metrics(db, run, o->f); break;
 		}
 		if (rc)
-			out_abort(&o);
+			out_abort(o);
 		else
-			rc = out_commit(&o);
+			rc = out_finish(o);
+		fault_point("report-file");
 	}
 	sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+	for (i = 0; i < NFILES && rc == 0; i++) {
+		fault_point("report-rename");
+		if (rename(outs[i].tmp, outs[i].path) != 0) {
+			log_event(LOG_ERROR, "cannot write report file", "file", outs[i].path, "error",
+				  strerror(errno), LOG_END);
+			rc = EX_IOERR;
+		}
+	}
+	for (i = 0; i < NFILES; i++)
+		if (rc && outs[i].tmp[0] != '\0')
+			unlink(outs[i].tmp); /* a no-op for those already renamed */
 	if (rc)
 		return rc;
 	dfd = open(out_dir, O_RDONLY | O_DIRECTORY);

@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fsutil.h"
 #include "log.h"
 #include "banned.h"
 
@@ -27,6 +28,10 @@ int runlog_lock(const char *db_path, int *fd, char *err, size_t errlen)
 
 	if (snprintf(path, sizeof(path), "%s.lock", db_path) >= (int)sizeof(path)) {
 		snprintf(err, errlen, "database path too long");
+		return -1;
+	}
+	if (fs_make_parent_dirs(db_path) != 0) {
+		snprintf(err, errlen, "%s: cannot create the database's folder: %s", db_path, strerror(errno));
 		return -1;
 	}
 	d = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);

@@ -749,6 +749,32 @@ const char *timeparse_utc_to_local_date(int64_t utc_us, const char *zone, char d
 	return NULL;
 }
 
+const char *timeparse_parse_duration(const char *text, int64_t *us)
+{
+	int64_t n = 0, unit;
+	const char *s = text;
+
+	if (*s < '0' || *s > '9')
+		return "expected a duration such as 30m or 48h";
+	while (*s >= '0' && *s <= '9') {
+		n = n * 10 + (*s++ - '0');
+		if (n > 1000000000)
+			return "expected a duration such as 30m or 48h";
+	}
+	switch (*s) {
+	case 's': unit = 1; break;
+	case 'm': unit = 60; break;
+	case 'h': unit = 3600; break;
+	case 'd': unit = 86400; break;
+	default: return "expected a duration such as 30m or 48h";
+	}
+	if (s[1] != '\0')
+		return "expected a duration such as 30m or 48h";
+	*us = n * unit * 1000000;
+	return NULL;
+}
+
+
 /* ---- output --------------------------------------------------------------- */
 
 int timeparse_format_utc(int64_t us, char *buf, size_t size)

@@ -96,6 +96,9 @@ int timeparse_format_utc(int64_t us, char *buf, size_t size);
  */
 const char *timeparse_utc_to_local_date(int64_t utc_us, const char *zone, char date[11]);
 
+/* "30m", "48h", "90s", "2d" -> microseconds.  NULL, or a static reason. */
+const char *timeparse_parse_duration(const char *text, int64_t *us);
+
 /* Days since 1970-01-01 of a proleptic Gregorian date (no validation). */
 int64_t timeparse_days_from_civil(int64_t y, unsigned m, unsigned d);
 
