@@ -29,6 +29,8 @@ struct ingest_ctx {
 	const char *path;
 	int64_t file_id;
 	int64_t rows_seen;         /* records handed to on_row so far */
+	int64_t bytes_total;       /* the file's size, for the progress display */
+	const struct normalize_file_result *nr;
 	struct store_counts c;
 	char first_rejects[FIRST_REJECTS][200];
 	size_t n_first;
@@ -149,8 +151,10 @@ static int on_row(void *ctx, const struct reader_record *rec, enum normalize_res
 	int64_t kept = 0;
 	int rc;
 
-	if (++x->rows_seen % 1000 == 0)
+	if (++x->rows_seen % 1000 == 0) {
 		fault_point("ingest-rows");
+		log_progress(x->path, (long long)x->rows_seen, x->nr->stats.bytes, (unsigned long long)x->bytes_total);
+	}
 	if (result == NORMALIZE_SKIP)
 		return 0;
 	if (result == NORMALIZE_REJECT)
@@ -310,7 +314,10 @@ int ingest_file(struct store *s, struct profile *p, struct routekey *rk, const c
 		status = db_error(x);
 		goto done;
 	}
+	x->nr = &nr;
+	x->bytes_total = bytes;
 	status = normalize_file(p, path, opts->channel, on_row, x, &nr);
+	log_progress_done();
 	if (status)
 		goto done;
 	x->c.read = nr.records;

@@ -21,6 +21,7 @@ struct job_loader {
 	char *err;
 	size_t errlen;
 	int failed;
+	int section_line;  /* line of the last "[section]" */
 };
 
 __attribute__((format(printf, 2, 3)))
@@ -45,6 +46,8 @@ static void on_line(void *owner, const char *name)
 {
 	struct job_loader *ld = owner;
 
+	if (name != NULL)
+		ld->section_line = ld->ini.line;
 	if (name == NULL)
 		fail(ld, "line longer than 198 characters");
 	else if (strcmp(name, "job") != 0 && !(strncmp(name, "source.", 7) == 0 && name[7] != '\0'))
@@ -115,7 +118,7 @@ static struct job_source *source_for(struct job_loader *ld, const char *name)
 	}
 	j->sources[j->n_sources].name = strdup(name);
 	j->sources[j->n_sources].required = 1;
-	j->sources[j->n_sources].line = ld->ini.line;
+	j->sources[j->n_sources].line = ld->section_line;
 	if (j->sources[j->n_sources].name == NULL) {
 		fail(ld, "out of memory");
 		return NULL;

@@ -9,10 +9,13 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include "banned.h"
 
 static enum log_level threshold = LOG_WARN;
+static int progress_shown;
+static double progress_start, progress_last;
 
 static const char *const level_names[] = { "debug", "info", "warn", "error" };
 
@@ -84,4 +87,41 @@ void log_event(enum log_level level, const char *msg, ...)
 	va_end(ap);
 	fputc('\n', stderr);
 	funlockfile(stderr);
+}
+
+static double now_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Floating point here is for rates and times only, never for money. */
+void log_progress(const char *file, long long rows, unsigned long long bytes, unsigned long long total)
+{
+	double now, rate;
+
+	if (threshold > LOG_INFO || !isatty(STDERR_FILENO))
+		return;
+	now = now_seconds();
+	if (!progress_shown) {
+		progress_start = progress_last = now;
+		progress_shown = 1;
+		return;
+	}
+	if (now - progress_last < 0.25)
+		return;
+	progress_last = now;
+	rate = (double)bytes / (now - progress_start) / 1e6;
+	fprintf(stderr, "\r\033[K%s: %lld rows, %.1f MB/s", file, rows, rate);
+	if (total > bytes && rate > 0)
+		fprintf(stderr, ", ETA %.0f s", (double)(total - bytes) / 1e6 / rate);
+}
+
+void log_progress_done(void)
+{
+	if (progress_shown && threshold <= LOG_INFO && isatty(STDERR_FILENO))
+		fputs("\r\033[K", stderr);
+	progress_shown = 0;
 }

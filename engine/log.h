@@ -24,4 +24,12 @@ void log_event(enum log_level level, const char *msg, ...) __attribute__((sentin
 /* The key list's terminator (a typed null pointer, as variadic calls need). */
 #define LOG_END ((const char *)NULL)
 
+/*
+ * The terminal progress display: at most four updates a second of one line
+ * "FILE: ROWS rows, MB/s, ETA", drawn only when stderr is a terminal and the
+ * level lets info through.  log_progress_done clears the line.
+ */
+void log_progress(const char *file, long long rows, unsigned long long bytes, unsigned long long total);
+void log_progress_done(void);
+
 #endif

@@ -640,7 +640,7 @@ int normalize_file(struct profile *p, const char *path, const char *channel, nor
 	if (x.norm == NULL)
 		return EX_OSERR;
 	normalize_reader_options(p, path, &ro);
-	rc = reader_run(&ro, on_file_record, &x, &err, NULL);
+	rc = reader_run(&ro, on_file_record, &x, &err, &res->stats);
 	normalize_free(x.norm);
 	if (rc < 0) {
 		char line[24], col[24];

@@ -90,6 +90,7 @@ void normalize_tally_skip(struct skip_tally *t, const char *reason);
  * header), EX_NOINPUT (cannot open), EX_IOERR, EX_OSERR.
  */
 struct normalize_file_result {
+	struct reader_stats stats; /* bytes and lines read, updated as the file is read */
 	int64_t records;   /* data records read */
 	int64_t rejected;
 	int64_t skipped;
