@@ -35,35 +35,6 @@ static void usage(FILE *f)
 		"                          use the same key)\n");
 }
 
-/* "1%", "0.5%" or a fraction such as "0.01", in parts per million; -1 if malformed. */
-static long parse_share(const char *s)
-{
-	long whole = 0, frac = 0, scale, digits = 0;
-	size_t len = strlen(s);
-	int percent = len > 0 && s[len - 1] == '%';
-
-	if (*s < '0' || *s > '9')
-		return -1;
-	while (*s >= '0' && *s <= '9' && whole <= 100)
-		whole = whole * 10 + (*s++ - '0');
-	if (*s == '.') {
-		s++;
-		while (*s >= '0' && *s <= '9' && digits < 6) {
-			frac = frac * 10 + (*s++ - '0');
-			digits++;
-		}
-		if (digits == 0)
-			return -1;
-	}
-	if (percent ? strcmp(s, "%") != 0 : *s != '\0')
-		return -1;
-	for (; digits < 6; digits++)
-		frac *= 10;
-	scale = percent ? 10000 : 1000000;
-	whole = whole * scale + frac * scale / 1000000;
-	return whole > 1000000 ? -1 : whole;
-}
-
 int cmd_ingest(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -93,7 +64,7 @@ int cmd_ingest(int argc, char **argv)
 		case 'c': opts.channel = optarg; break;
 		case 'k': key_file = optarg; break;
 		case 's':
-			opts.reject_share_ppm = parse_share(optarg);
+			opts.reject_share_ppm = profile_parse_share(optarg);
 			if (opts.reject_share_ppm < 0) {
 				fprintf(stderr, "recon ingest: --max-reject-share takes a share such as 1%% or 0.5%%, not '%s'\n", optarg);
 				return EX_USAGE;

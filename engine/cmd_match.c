@@ -55,6 +55,8 @@ int cmd_match(int argc, char **argv)
 	};
 	struct match_options opts;
 	struct match_result res;
+	struct runlog_params rp;
+	int64_t run_no = 0;
 	struct store *s = NULL;
 	struct routekey *rk = NULL;
 	const char *db = NULL, *as_of = NULL;
@@ -107,11 +109,27 @@ int cmd_match(int argc, char **argv)
 		runlog_unlock(lock);
 		return EX_CANTCREAT;
 	}
-	status = runlog_abort_stale(s) < 0 ? EX_SOFTWARE : match_run(s, rk, &opts, &res);
+	rp.job = NULL;
+	rp.business_date = NULL;
+	rp.as_of_us = opts.as_of_us;
+	rp.grace_us = opts.grace_us;
+	rp.window_us = opts.window_us;
+	rp.params_json = NULL;
+	status = runlog_abort_stale(s) < 0 || runlog_start(s, &rp, &opts.run_id) ||
+			 runlog_add_unclaimed_files(s, opts.run_id, opts.as_of_us)
+		 ? EX_SOFTWARE : match_run(s, rk, &opts, &res);
+	if (status == 0 && runlog_finish(s, opts.run_id, 1, NULL, &run_no))
+		status = EX_SOFTWARE;
+	if (status && opts.run_id) {
+		char why[32];
+
+		snprintf(why, sizeof(why), "exit status %d", status);
+		runlog_finish(s, opts.run_id, 0, why, NULL);
+	}
 	if (status == 0) {
 		char run[24], open[24], resolved[24];
 
-		snprintf(run, sizeof(run), "%lld", (long long)res.run_no);
+		snprintf(run, sizeof(run), "%lld", (long long)run_no);
 		snprintf(open, sizeof(open), "%lld", (long long)res.open_cases);
 		snprintf(resolved, sizeof(resolved), "%lld", (long long)res.resolved_cases);
 		log_event(LOG_INFO, "matched", "run", run, "as_of", as_of, "open_cases", open,

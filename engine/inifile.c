@@ -83,3 +83,11 @@ char *inifile_reader(char *buf, int size, void *stream)
 	section_line(f, buf);
 	return buf;
 }
+
+void inifile_message(char *err, size_t errlen, const char *path, int line, const char *msg)
+{
+	if (line > 0)
+		snprintf(err, errlen, "%s:%d: %s", path, line, msg);
+	else
+		snprintf(err, errlen, "%s: %s", path, msg);
+}

@@ -32,4 +32,7 @@ int inifile_read(const char *path, char **text, size_t *len, char *err, size_t e
 /* The ini_reader to give ini_parse_stream, with a struct inifile as its stream. */
 char *inifile_reader(char *buf, int size, void *stream);
 
+/* "PATH:LINE: MSG" into ERR, or "PATH: MSG" for line 0 (the file as a whole). */
+void inifile_message(char *err, size_t errlen, const char *path, int line, const char *msg);
+
 #endif

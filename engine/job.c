@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "inifile.h"
+#include "profile.h"
 #include "timeparse.h"
 #include "banned.h"
 
@@ -36,10 +37,7 @@ static void fail(struct job_loader *ld, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	if (ld->ini.line > 0)
-		snprintf(ld->err, ld->errlen, "%s:%d: %s", ld->j->path, ld->ini.line, msg);
-	else
-		snprintf(ld->err, ld->errlen, "%s: %s", ld->j->path, msg);
+	inifile_message(ld->err, ld->errlen, ld->j->path, ld->ini.line, msg);
 }
 
 static void on_line(void *owner, const char *name)
@@ -79,29 +77,6 @@ static int parse_yes_no(struct job_loader *ld, const char *v, int *out)
 	else
 		fail(ld, "expected yes or no, not '%s'", v);
 	return !ld->failed;
-}
-
-/* "1%", "0.5%": parts per million, exactly; -1 if malformed. */
-static long parse_percent(const char *v)
-{
-	long whole = 0, frac = 0, digits = 0;
-
-	if (*v < '0' || *v > '9')
-		return -1;
-	while (*v >= '0' && *v <= '9' && whole <= 100)
-		whole = whole * 10 + (*v++ - '0');
-	if (*v == '.') {
-		v++;
-		while (*v >= '0' && *v <= '9' && digits < 4) {
-			frac = frac * 10 + (*v++ - '0');
-			digits++;
-		}
-	}
-	if (strcmp(v, "%") != 0 || whole > 100)
-		return -1;
-	for (; digits < 4; digits++)
-		frac *= 10;
-	return whole * 10000 + frac;
 }
 
 static struct job_source *source_for(struct job_loader *ld, const char *name)
@@ -157,7 +132,7 @@ static int on_entry(void *user, const char *section, const char *name, const cha
 			return 1;
 		}
 		if (strcmp(name, "max_reject_share") == 0) {
-			j->reject_share_ppm = parse_percent(v);
+			j->reject_share_ppm = profile_parse_share(v);
 			if (j->reject_share_ppm < 0)
 				fail(ld, "max_reject_share takes a share such as 1%% or 0.5%%, not '%s'", v);
 			return !ld->failed;

@@ -16,7 +16,6 @@
 #include <sys/time.h>
 #include <sysexits.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "currency.h"
 #include "embedded_sql.h"
@@ -371,15 +370,6 @@ fail:
 
 /* ---- the run ------------------------------------------------------------------- */
 
-static void now_iso(char *buf, size_t size)
-{
-	time_t t = time(NULL);
-	struct tm tm;
-
-	if (gmtime_r(&t, &tm) == NULL || strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-		snprintf(buf, size, "unknown");
-}
-
 static int64_t now_ms(void)
 {
 	struct timespec ts;
@@ -452,7 +442,6 @@ int match_run(struct store *s, struct routekey *rk, const struct match_options *
 	sqlite3 *db = store_handle(s);
 	struct fold *f = NULL;
 	const char *what = "cannot start the run";
-	char started[32];
 	int64_t t0 = now_ms(), bad = 0;
 	int status = EX_SOFTWARE;
 	static const char *const names[] = { ":run", ":as_of", ":grace", ":window" };
@@ -465,40 +454,9 @@ int match_run(struct store *s, struct routekey *rk, const struct match_options *
 	f->db = db;
 	f->rk = rk;
 	f->overdue_before = opts->as_of_us - opts->window_us;
-	now_iso(started, sizeof(started));
 	if (match_register_functions(db, rk) || store_begin(s))
 		goto fail;
 	f->run_id = opts->run_id;
-	if (f->run_id == 0) {
-		sqlite3_stmt *st = NULL;
-		int ok = sqlite3_prepare_v2(db,
-					    "INSERT INTO runs (job, business_date, as_of_us, grace_us, window_us, status,"
-					    " started_at, pid) VALUES (?1, ?2, ?3, ?4, ?5, 'RUNNING', ?6, ?7)",
-					    -1, &st, NULL) == SQLITE_OK;
-		if (ok) {
-			sqlite3_bind_text(st, 1, opts->job, -1, SQLITE_STATIC);
-			sqlite3_bind_text(st, 2, opts->business_date, -1, SQLITE_STATIC);
-			sqlite3_bind_int64(st, 3, opts->as_of_us);
-			sqlite3_bind_int64(st, 4, opts->grace_us);
-			sqlite3_bind_int64(st, 5, opts->window_us);
-			sqlite3_bind_text(st, 6, started, -1, SQLITE_STATIC);
-			sqlite3_bind_int64(st, 7, (int64_t)getpid());
-			ok = sqlite3_step(st) == SQLITE_DONE;
-		}
-		sqlite3_finalize(st);
-		if (!ok)
-			goto fail;
-		f->run_id = sqlite3_last_insert_rowid(db);
-		what = "cannot assign files to the run";
-		/* The run's files: all but those of runs at another as-of (earlier or
-		 * later days), so that a rerun at the same as-of covers the same files,
-		 * plus any that arrived late. */
-		if (exec1(db, "INSERT INTO run_files (run_id, file_id) SELECT ?1, file_id FROM files"
-			      " WHERE file_id NOT IN (SELECT rf.file_id FROM run_files AS rf"
-			      " JOIN runs AS r ON r.run_id = rf.run_id WHERE r.as_of_us <> ?2 AND r.status = 'OK')",
-			  f->run_id, opts->as_of_us, NULL, NULL))
-			goto fail;
-	}
 	what = "cannot fold the ledger";
 	if (sqlite3_exec(db, fold_setup_sql, NULL, NULL, NULL) != SQLITE_OK || fill_actions(db) ||
 	    sqlite3_prepare_v2(db, fold_events_sql, -1, &f->events, NULL) != SQLITE_OK ||
@@ -530,19 +488,8 @@ int match_run(struct store *s, struct routekey *rk, const struct match_options *
 		       &res->resolved_cases))
 		goto fail;
 	what = "cannot finish the run";
-	if (opts->run_id == 0) {
-		char finished[32];
-
-		now_iso(finished, sizeof(finished));
-		if (exec1(db, "UPDATE runs SET status = 'OK', match_ms = ?2, finished_at = ?3,"
-			      " run_no = (SELECT coalesce(max(run_no), 0) + 1 FROM runs) WHERE run_id = ?1",
-			  f->run_id, now_ms() - t0, finished, NULL) ||
-		    count_rows(db, "SELECT run_no FROM runs WHERE run_id = ?1", f->run_id, &res->run_no))
-			goto fail;
-	} else if (exec1(db, "UPDATE runs SET match_ms = ?2 WHERE run_id = ?1", f->run_id, now_ms() - t0,
-			 NULL, NULL)) {
+	if (exec1(db, "UPDATE runs SET match_ms = ?2 WHERE run_id = ?1", f->run_id, now_ms() - t0, NULL, NULL))
 		goto fail;
-	}
 	fault_point("match-commit");
 	if (store_commit(s))
 		goto fail;

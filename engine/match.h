@@ -26,21 +26,19 @@ struct match_options {
 	int64_t window_us;
 	const char *job;           /* NULL for a bare match */
 	const char *business_date; /* NULL unless a job gives one */
-	int64_t run_id;            /* 0: a bare match, which records its own run, assigns it
-				    * its files and marks it OK with the next run number;
-				    * else a job's RUNNING run (runlog.h), left RUNNING */
+	int64_t run_id;            /* the RUNNING run (runlog.h) the match belongs to; it is
+				    * left RUNNING: the caller finishes it */
 };
 
 struct match_result {
 	int64_t run_id;
-	int64_t run_no;            /* bare match only */
 	int64_t open_cases;
 	int64_t resolved_cases;
 };
 
 /*
- * Run a match.  Returns 0 with RES filled in, or a sysexits status with the error
- * logged.  On failure nothing of the run is kept.
+ * Run a match for the run opts->run_id.  Returns 0 with RES filled in, or a
+ * sysexits status with the error logged.  On failure nothing of the match is kept.
  */
 int match_run(struct store *s, struct routekey *rk, const struct match_options *opts,
 	      struct match_result *res);

@@ -161,10 +161,7 @@ static void fail(struct loader *ld, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	if (ld->ini.line > 0)
-		snprintf(ld->err, ld->errlen, "%s:%d: %s", ld->p->path, ld->ini.line, msg);
-	else
-		snprintf(ld->err, ld->errlen, "%s: %s", ld->p->path, msg);
+	inifile_message(ld->err, ld->errlen, ld->p->path, ld->ini.line, msg);
 }
 
 static int known_section(const struct loader *ld, const char *name);
@@ -265,45 +262,49 @@ bad:
 }
 
 /* "1%", "0.5%", "0.01" (a fraction), in parts per million, exactly. */
-static int parse_share(struct loader *ld, const char *v, long *ppm)
+long profile_parse_share(const char *v)
 {
-	long whole = 0, frac = 0, scale;
+	long whole = 0, frac = 0, scale, ppm;
 	int frac_digits = 0, percent;
 	const char *s = v;
 	size_t len = strlen(v);
 
 	percent = len > 0 && v[len - 1] == '%';
 	if (len == 0 || *s < '0' || *s > '9')
-		goto bad;
+		return -1;
 	while (*s >= '0' && *s <= '9') {
 		whole = whole * 10 + (*s++ - '0');
 		if (whole > 100)
-			goto bad;
+			return -1;
 	}
 	if (*s == '.') {
 		s++;
 		while (*s >= '0' && *s <= '9') {
 			if (frac_digits >= 6)
-				goto bad;
+				return -1;
 			frac = frac * 10 + (*s++ - '0');
 			frac_digits++;
 		}
 		if (frac_digits == 0)
-			goto bad;
+			return -1;
 	}
 	if (percent ? strcmp(s, "%") != 0 : *s != '\0')
-		goto bad;
+		return -1;
 	/* value = whole.frac (percent or fraction) -> ppm */
 	scale = percent ? 10000 : 1000000;
 	while (frac_digits < 6) {
 		frac *= 10;
 		frac_digits++;
 	}
-	*ppm = whole * scale + frac * scale / 1000000;
-	if (*ppm > 1000000)
-		goto bad;
-	return 0;
-bad:
+	ppm = whole * scale + frac * scale / 1000000;
+	return ppm > 1000000 ? -1 : ppm;
+}
+
+static int parse_share(struct loader *ld, const char *v, long *ppm)
+{
+	*ppm = profile_parse_share(v);
+	if (*ppm >= 0)
+		return 0;
 	fail(ld, "expected a share such as 1%% or 0.5%%, not '%s'", v);
 	return -1;
 }

@@ -157,6 +157,10 @@ const char *profile_field_name(const struct profile *p, int f);
 int profile_resolve(struct profile *p, char *const *names, const size_t *lens, size_t n,
 		    char *err, size_t errlen);
 
+/* "1%", "0.5%" or a fraction such as "0.01", in parts per million, exactly (no
+ * floating point); -1 when malformed or above 100%. */
+long profile_parse_share(const char *text);
+
 /* For tests: the sorted static tables of known keys, to check order and uniqueness. */
 const char *const *profile_known_keys(size_t *count);
 

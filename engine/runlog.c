@@ -197,6 +197,14 @@ int runlog_add_file(struct store *s, int64_t run_id, int64_t file_id)
 			  NULL, NULL);
 }
 
+int runlog_add_unclaimed_files(struct store *s, int64_t run_id, int64_t as_of_us)
+{
+	return exec_small(s, "INSERT OR IGNORE INTO run_files (run_id, file_id) SELECT ?1, file_id FROM files"
+			     " WHERE file_id NOT IN (SELECT rf.file_id FROM run_files AS rf JOIN runs AS r"
+			     " ON r.run_id = rf.run_id WHERE r.as_of_us <> ?2 AND r.status = 'OK')",
+			  run_id, as_of_us, NULL, NULL);
+}
+
 int runlog_next_no(struct store *s, int64_t *run_no)
 {
 	sqlite3 *db = store_handle(s);

@@ -45,6 +45,13 @@ struct runlog_params {
 int runlog_start(struct store *s, const struct runlog_params *p, int64_t *run_id);
 /* The run covers FILE_ID (idempotent).  Returns 0 or -1. */
 int runlog_add_file(struct store *s, int64_t run_id, int64_t file_id);
+/*
+ * A bare 'recon match' covers every file not covered by a successful run at
+ * another as-of (earlier or later days), so that a rerun at the same as-of
+ * covers the same files, plus any that arrived late.  Returns 0 or -1.
+ */
+int runlog_add_unclaimed_files(struct store *s, int64_t run_id, int64_t as_of_us);
+
 /* The number the next successful run will get.  Returns 0 or -1. */
 int runlog_next_no(struct store *s, int64_t *run_no);
 /* Record the ingest and report durations. */
