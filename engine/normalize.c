@@ -648,8 +648,8 @@ int normalize_file(struct profile *p, const char *path, const char *channel, nor
 		snprintf(line, sizeof(line), "%ld", err.line);
 		snprintf(col, sizeof(col), "%ld", err.column);
 		log_event(LOG_ERROR, rc == READER_EIO ? "cannot read input file" : "file refused",
-			  "file", path, "line", err.line ? line : NULL, "column", err.column ? col : NULL,
-			  "error", err.message, LOG_END);
+			  "file", path, "profile", p->name, "line", err.line ? line : NULL,
+			  "column", err.column ? col : NULL, "error", err.message, LOG_END);
 		if (rc == READER_EIO)
 			return err.line == 0 ? EX_NOINPUT : EX_IOERR;
 		return rc == READER_ENOMEM ? EX_OSERR : EX_DATAERR;

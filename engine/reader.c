@@ -83,6 +83,7 @@ struct reader {
 	int utf8;              /* the file is declared UTF-8: validated, not converted */
 	unsigned char u8_need, u8_lo, u8_hi; /* UTF-8 validation state across chunks */
 	unsigned char u8_have; /* bytes of the current character already passed on */
+	size_t src_line_bytes; /* iconv: bytes of the file's current line consumed so far */
 
 	int header_found;
 	char *header_line;     /* the header's text, to spot it repeated */
@@ -357,6 +358,21 @@ static int is_blank(const char *s, size_t len)
 	return 1;
 }
 
+/* No line looked like the header: say what was looked for, and how far. */
+static void header_not_found(struct reader *r)
+{
+	char msg[256];
+
+	if (r->o->header_prefix)
+		snprintf(msg, sizeof(msg), "header line not found: no line starts with '%.120s' in the first %d lines",
+			 r->o->header_prefix, READER_HEADER_SEARCH_LINES);
+	else
+		snprintf(msg, sizeof(msg), "header line not found: no line matches the profile's header_regex"
+			 " in the first %d lines", READER_HEADER_SEARCH_LINES);
+	set_error(r, r->line_no, 0, msg);
+	r->rc = READER_EDATA;
+}
+
 static void handle_line(struct reader *r)
 {
 	const struct reader_options *o = r->o;
@@ -410,8 +426,7 @@ static void handle_line(struct reader *r)
 				match = regexec(o->header_regex, s, 0, NULL, 0) == 0;
 		}
 		if (r->line_no > (long)o->preamble_lines + READER_HEADER_SEARCH_LINES) {
-			set_error(r, r->line_no, 0, "header line not found in the first lines of the file");
-			r->rc = READER_EDATA;
+			header_not_found(r);
 			return;
 		}
 		if (!match)
@@ -488,8 +503,10 @@ static void decode_error(struct reader *r, const char *what)
 	const char *enc = r->o->encoding ? r->o->encoding : "UTF-8";
 
 	snprintf(msg, sizeof(msg), "%s (the profile declares %s)", what, enc);
-	/* The column of the first byte of the character that is broken. */
-	set_error(r, r->line_no + 1, (long)r->line_bytes + 1 - (long)r->u8_have, msg);
+	/* The column of the first byte of the character that is broken, counted in
+	 * the file's bytes. */
+	set_error(r, r->line_no + 1,
+		  r->utf8 ? (long)r->line_bytes + 1 - (long)r->u8_have : (long)r->src_line_bytes + 1, msg);
 	r->rc = READER_EDATA;
 }
 
@@ -596,11 +613,17 @@ static void read_all(struct reader *r)
 		if (r->stats)
 			r->stats->bytes += got;
 		while (in_left > 0 && r->rc == 0 && !r->done) {
-			char *outp = r->out;
+			char *outp = r->out, *before = inp;
 			size_t out_left = OUT_CHUNK;
 			size_t rc = iconv(r->cd, &inp, &in_left, &outp, &out_left);
 			int e = errno;
+			const char *nl;
 
+			/* Bytes of the file's current line so far, for the column of a bad byte
+			 * (the converted text's own count would differ for multi-byte text). */
+			for (nl = inp; nl > before && nl[-1] != '\n'; nl--)
+				;
+			r->src_line_bytes = nl > before ? (size_t)(inp - nl) : r->src_line_bytes + (size_t)(inp - before);
 			take_text(r, r->out, OUT_CHUNK - out_left);
 			if (rc != (size_t)-1 || r->rc || r->done)
 				continue;
@@ -640,10 +663,8 @@ finish:
 		r->rc = READER_EDATA;
 	}
 	if (r->rc == 0 && r->o->has_header && !r->header_found &&
-	    (r->o->header_prefix || r->o->header_regex)) {
-		set_error(r, r->line_no, 0, "header line not found");
-		r->rc = READER_EDATA;
-	}
+	    (r->o->header_prefix || r->o->header_regex))
+		header_not_found(r);
 }
 
 int reader_run(const struct reader_options *opts, reader_fn fn, void *ctx,

@@ -619,7 +619,7 @@ static void test_reader_header_beyond_search_lines_refuses_file(void **state)
 	o = opts_for(junk_then_header(READER_HEADER_SEARCH_LINES));
 	o.header_prefix = "HDR,";
 	assert_int_equal(run(&o, &err), READER_EDATA);
-	assert_string_equal(err.message, "header line not found in the first lines of the file");
+	assert_string_equal(err.message, "header line not found: no line starts with 'HDR,' in the first 200 lines");
 	assert_int_equal(err.line, READER_HEADER_SEARCH_LINES + 1);
 	assert_int_equal(fx.n, 0);
 }
@@ -646,7 +646,7 @@ static void test_reader_header_missing_from_short_file_refuses_file(void **state
 	o = opts_for(temp_text("junk\nmore junk\n1,2\n"));
 	o.header_prefix = "HDR,";
 	assert_int_equal(run(&o, &err), READER_EDATA);
-	assert_string_equal(err.message, "header line not found");
+	assert_string_equal(err.message, "header line not found: no line starts with 'HDR,' in the first 200 lines");
 	assert_int_equal(err.line, 3);
 	assert_int_equal(fx.n, 0);
 }
