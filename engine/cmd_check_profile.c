@@ -97,11 +97,13 @@ static int on_row(void *ctx, const struct reader_record *rec, enum normalize_res
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: recon check-profile [--limit N] [--channel NAME] PROFILE FILE\n\n"
+		"usage: recon check-profile [--limit N] [--channel NAME] [--max-reject-share S]\n"
+		"                           PROFILE FILE\n\n"
 		"Parse FILE with PROFILE and print, on standard output: the first N canonical\n"
 		"records (default 20; 0 = all) as CSV, then every rejected row with its line,\n"
 		"field and reason, then the rows skipped on purpose per reason, then totals.\n"
-		"No database is touched.  Exit status 65 when the file would be refused.\n");
+		"No database is touched.  Exit status 65 when the file would be refused (by\n"
+		"the profile's reject share, or S as recon ingest --max-reject-share takes it).\n");
 }
 
 int cmd_check_profile(int argc, char **argv)
@@ -109,12 +111,14 @@ int cmd_check_profile(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "limit", required_argument, NULL, 'l' },
 		{ "channel", required_argument, NULL, 'c' },
+		{ "max-reject-share", required_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct check_ctx x;
 	struct normalize_file_result nr;
 	const char *channel = NULL, *path;
+	long share = -1;
 	char err[600];
 	char *end;
 	int c, status;
@@ -133,6 +137,14 @@ int cmd_check_profile(int argc, char **argv)
 			}
 			break;
 		case 'c': channel = optarg; break;
+		case 's':
+			share = profile_parse_share(optarg);
+			if (share < 0) {
+				fprintf(stderr, "recon check-profile: --max-reject-share takes a share such as 1%% or 0.5%%,"
+						" not '%s'\n", optarg);
+				return EX_USAGE;
+			}
+			break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return EX_USAGE;
 		}
@@ -175,7 +187,9 @@ int cmd_check_profile(int argc, char **argv)
 	}
 	printf("\nrecords=%lld accepted=%lld rejected=%lld skipped=%lld\n", (long long)nr.records,
 	       (long long)(nr.records - nr.rejected - nr.skipped), (long long)nr.rejected, (long long)nr.skipped);
-	if (nr.rejected > 0 && nr.rejected * 1000000 > x.p->reject_share_ppm * (nr.records - nr.skipped)) {
+	if (share < 0)
+		share = x.p->reject_share_ppm;
+	if (nr.rejected > 0 && nr.rejected * 1000000 > share * (nr.records - nr.skipped)) {
 		log_event(LOG_ERROR, "file would be refused: too many rejected rows", "file", path,
 			  "profile", x.p->name, LOG_END);
 		status = EX_DATAERR;
