@@ -149,25 +149,14 @@ static int ingest_sources(struct store *s, struct routekey *rk, const struct job
 	return status;
 }
 
+/* Open cases of RUN that no earlier successful run reported. */
 static int count_new_cases(struct store *s, int64_t run, int64_t run_no, int64_t *n)
 {
-	sqlite3_stmt *st = NULL;
-	int rc = -1;
-
-	if (sqlite3_prepare_v2(store_handle(s),
+	return store_query_int(s,
 			       "SELECT count(*) FROM run_cases AS c WHERE c.run_id = ?1 AND c.status = 'open'"
 			       " AND NOT EXISTS (SELECT 1 FROM run_cases AS x JOIN runs AS r ON r.run_id = x.run_id"
 			       "  WHERE x.case_id = c.case_id AND x.status = 'open' AND r.status = 'OK' AND r.run_no < ?2)",
-			       -1, &st, NULL) == SQLITE_OK) {
-		sqlite3_bind_int64(st, 1, run);
-		sqlite3_bind_int64(st, 2, run_no);
-		if (sqlite3_step(st) == SQLITE_ROW) {
-			*n = sqlite3_column_int64(st, 0);
-			rc = 0;
-		}
-	}
-	sqlite3_finalize(st);
-	return rc;
+			       run, run_no, n);
 }
 
 int cmd_run(int argc, char **argv)

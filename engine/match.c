@@ -378,27 +378,6 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Run one prepared statement with integer/text bindings given positionally. */
-static int exec1(sqlite3 *db, const char *sql, int64_t a, int64_t b, const char *t1, const char *t2)
-{
-	sqlite3_stmt *st = NULL;
-	int rc;
-
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-		return -1;
-	if (sqlite3_bind_parameter_count(st) >= 1)
-		sqlite3_bind_int64(st, 1, a);
-	if (sqlite3_bind_parameter_count(st) >= 2)
-		sqlite3_bind_int64(st, 2, b);
-	if (sqlite3_bind_parameter_count(st) >= 3)
-		sqlite3_bind_text(st, 3, t1, -1, SQLITE_STATIC);
-	if (sqlite3_bind_parameter_count(st) >= 4)
-		sqlite3_bind_text(st, 4, t2, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : -1;
-}
-
 static int fill_actions(sqlite3 *db)
 {
 	sqlite3_stmt *st = NULL;
@@ -418,22 +397,6 @@ static int fill_actions(sqlite3 *db)
 	}
 	sqlite3_finalize(st);
 	return 0;
-}
-
-static int count_rows(sqlite3 *db, const char *sql, int64_t run, int64_t *out)
-{
-	sqlite3_stmt *st = NULL;
-	int rc = -1;
-
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK) {
-		sqlite3_bind_int64(st, 1, run);
-		if (sqlite3_step(st) == SQLITE_ROW) {
-			*out = sqlite3_column_int64(st, 0);
-			rc = 0;
-		}
-	}
-	sqlite3_finalize(st);
-	return rc;
 }
 
 int match_run(struct store *s, struct routekey *rk, const struct match_options *opts,
@@ -477,18 +440,18 @@ int match_run(struct store *s, struct routekey *rk, const struct match_options *
 		goto fail;
 	}
 	/* SQLite turns an overflowing integer product into a float: refuse it. */
-	if (count_rows(db, "SELECT count(*) FROM run_cases WHERE run_id = ?1 AND typeof(amount_minor) <> 'integer'",
-		       f->run_id, &bad) || bad) {
+	if (store_query_int(s, "SELECT count(*) FROM run_cases WHERE run_id = ?1"
+			       " AND typeof(amount_minor) <> 'integer'", f->run_id, 0, &bad) || bad) {
 		what = "a case amount overflows 64-bit minor units";
 		goto fail;
 	}
-	if (count_rows(db, "SELECT count(*) FROM run_cases WHERE run_id = ?1 AND status = 'open'", f->run_id,
-		       &res->open_cases) ||
-	    count_rows(db, "SELECT count(*) FROM run_cases WHERE run_id = ?1 AND status = 'resolved'", f->run_id,
-		       &res->resolved_cases))
+	if (store_query_int(s, "SELECT count(*) FROM run_cases WHERE run_id = ?1 AND status = 'open'",
+			    f->run_id, 0, &res->open_cases) ||
+	    store_query_int(s, "SELECT count(*) FROM run_cases WHERE run_id = ?1 AND status = 'resolved'",
+			    f->run_id, 0, &res->resolved_cases))
 		goto fail;
 	what = "cannot finish the run";
-	if (exec1(db, "UPDATE runs SET match_ms = ?2 WHERE run_id = ?1", f->run_id, now_ms() - t0, NULL, NULL))
+	if (store_exec(s, "UPDATE runs SET match_ms = ?2 WHERE run_id = ?1", f->run_id, now_ms() - t0, NULL, NULL))
 		goto fail;
 	fault_point("match-commit");
 	if (store_commit(s))

@@ -94,43 +94,13 @@ int runlog_lock_or_explain(const char *db_path, int *fd)
 	return EX_TEMPFAIL;
 }
 
-static void now_iso(char *buf, size_t size)
-{
-	time_t t = time(NULL);
-	struct tm tm;
-
-	if (gmtime_r(&t, &tm) == NULL || strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-		snprintf(buf, size, "unknown");
-}
-
-/* Prepare SQL, bind integers A, B and texts T, U to ?1 .. ?4 (those up to the
- * highest the SQL uses), step once. */
+/* store_exec, with a failure logged. */
 static int exec_small(struct store *s, const char *sql, int64_t a, int64_t b, const char *t, const char *u)
 {
-	sqlite3 *db = store_handle(s);
-	sqlite3_stmt *st = NULL;
-	int n, rc;
-
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
-		log_event(LOG_ERROR, "database error", "error", sqlite3_errmsg(db), LOG_END);
-		return -1;
-	}
-	n = sqlite3_bind_parameter_count(st);
-	if (n >= 1)
-		sqlite3_bind_int64(st, 1, a);
-	if (n >= 2)
-		sqlite3_bind_int64(st, 2, b);
-	if (n >= 3)
-		sqlite3_bind_text(st, 3, t, -1, SQLITE_STATIC);
-	if (n >= 4)
-		sqlite3_bind_text(st, 4, u, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
-		log_event(LOG_ERROR, "database error", "error", sqlite3_errmsg(db), LOG_END);
-		return -1;
-	}
-	return 0;
+	if (store_exec(s, sql, a, b, t, u) == 0)
+		return 0;
+	log_event(LOG_ERROR, "database error", "error", store_errmsg(s), LOG_END);
+	return -1;
 }
 
 int runlog_abort_stale(struct store *s)
@@ -138,7 +108,7 @@ int runlog_abort_stale(struct store *s)
 	char now[32];
 	int n;
 
-	now_iso(now, sizeof(now));
+	store_now_iso(now, sizeof(now));
 	if (store_begin(s) ||
 	    exec_small(s, "UPDATE runs SET status = 'ABORTED', finished_at = ?3 WHERE status = 'RUNNING'",
 		       0, 0, now, NULL)) {
@@ -163,7 +133,7 @@ int runlog_start(struct store *s, const struct runlog_params *p, int64_t *run_id
 	char now[32];
 	int ok;
 
-	now_iso(now, sizeof(now));
+	store_now_iso(now, sizeof(now));
 	if (store_begin(s))
 		return -1;
 	ok = sqlite3_prepare_v2(db,
@@ -207,17 +177,7 @@ int runlog_add_unclaimed_files(struct store *s, int64_t run_id, int64_t as_of_us
 
 int runlog_next_no(struct store *s, int64_t *run_no)
 {
-	sqlite3 *db = store_handle(s);
-	sqlite3_stmt *st = NULL;
-	int rc = -1;
-
-	if (sqlite3_prepare_v2(db, "SELECT coalesce(max(run_no), 0) + 1 FROM runs", -1, &st, NULL) == SQLITE_OK &&
-	    sqlite3_step(st) == SQLITE_ROW) {
-		*run_no = sqlite3_column_int64(st, 0);
-		rc = 0;
-	}
-	sqlite3_finalize(st);
-	return rc;
+	return store_query_int(s, "SELECT coalesce(max(run_no), 0) + 1 FROM runs", 0, 0, run_no);
 }
 
 int runlog_times(struct store *s, int64_t run_id, int64_t ingest_ms, int64_t report_ms)
@@ -233,7 +193,7 @@ int runlog_finish(struct store *s, int64_t run_id, int ok, const char *error, in
 {
 	char now[32];
 
-	now_iso(now, sizeof(now));
+	store_now_iso(now, sizeof(now));
 	if (store_begin(s))
 		return -1;
 	if (ok) {

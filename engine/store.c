@@ -362,12 +362,9 @@ int store_file_find(struct store *s, const unsigned char sha256[STORE_KEY_LEN], 
 int store_file_insert(struct store *s, const struct store_file *f, int64_t *file_id)
 {
 	char now[32];
-	time_t t = time(NULL);
-	struct tm tm;
 	enum stmt_id q = Q_FILE_INSERT;
 
-	if (gmtime_r(&t, &tm) == NULL || strftime(now, sizeof(now), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-		snprintf(now, sizeof(now), "unknown");
+	store_now_iso(now, sizeof(now));
 	if (bind_blob(s, q, 0, f->sha256, STORE_KEY_LEN) || bind_text(s, q, 1, f->path) ||
 	    bind_text(s, q, 2, f->kind) || bind_text(s, q, 3, f->profile) ||
 	    bind_blob(s, q, 4, f->profile_sha256, STORE_KEY_LEN) || bind_text(s, q, 5, f->channel) ||
@@ -578,4 +575,67 @@ int store_exec_script(struct store *s, const char *sql, const char *const *names
 		sqlite3_finalize(st);
 	}
 	return 0;
+}
+
+void store_now_iso(char *buf, size_t size)
+{
+	time_t t = time(NULL);
+	struct tm tm;
+
+	if (gmtime_r(&t, &tm) == NULL || strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(buf, size, "unknown");
+}
+
+/* Prepare SQL and bind A, B, T, U to ?1 .. ?4 as far as the SQL uses them. */
+static sqlite3_stmt *prepare_small(struct store *s, const char *sql, int64_t a, int64_t b,
+				   const char *t, const char *u)
+{
+	sqlite3_stmt *st = NULL;
+	int n;
+
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
+		snprintf(s->err, sizeof(s->err), "%s (SQL: %.160s)", sqlite3_errmsg(s->db), sql);
+		return NULL;
+	}
+	n = sqlite3_bind_parameter_count(st);
+	if ((n >= 1 && sqlite3_bind_int64(st, 1, a) != SQLITE_OK) ||
+	    (n >= 2 && sqlite3_bind_int64(st, 2, b) != SQLITE_OK) ||
+	    (n >= 3 && sqlite3_bind_text(st, 3, t, -1, SQLITE_STATIC) != SQLITE_OK) ||
+	    (n >= 4 && sqlite3_bind_text(st, 4, u, -1, SQLITE_STATIC) != SQLITE_OK)) {
+		snprintf(s->err, sizeof(s->err), "%s (SQL: %.160s)", sqlite3_errmsg(s->db), sql);
+		sqlite3_finalize(st);
+		return NULL;
+	}
+	return st;
+}
+
+int store_exec(struct store *s, const char *sql, int64_t a, int64_t b, const char *t, const char *u)
+{
+	sqlite3_stmt *st = prepare_small(s, sql, a, b, t, u);
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		snprintf(s->err, sizeof(s->err), "%s (SQL: %.160s)", sqlite3_errmsg(s->db), sql);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : -1;
+}
+
+int store_query_int(struct store *s, const char *sql, int64_t a, int64_t b, int64_t *out)
+{
+	sqlite3_stmt *st = prepare_small(s, sql, a, b, NULL, NULL);
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*out = sqlite3_column_int64(st, 0);
+	else
+		snprintf(s->err, sizeof(s->err), "%s (SQL: %.160s)",
+			 rc == SQLITE_DONE ? "no row" : sqlite3_errmsg(s->db), sql);
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? 0 : -1;
 }

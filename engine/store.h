@@ -39,6 +39,20 @@ struct sqlite3 *store_handle(struct store *s);
 int store_exec_script(struct store *s, const char *sql, const char *const *names,
 		      const int64_t *values, size_t n);
 
+/*
+ * Run one short statement: bind integers A and B and texts T and U to ?1 .. ?4
+ * (those up to the highest the SQL uses) and step it once.  Returns 0, or -1
+ * with the message in store_errmsg.
+ */
+int store_exec(struct store *s, const char *sql, int64_t a, int64_t b, const char *t, const char *u);
+
+/* The first column of the first row of SQL with A and B bound to ?1 and ?2 (if
+ * used) into *OUT.  Returns 0, or -1 (no row, or an error in store_errmsg). */
+int store_query_int(struct store *s, const char *sql, int64_t a, int64_t b, int64_t *out);
+
+/* The wall clock as ISO-8601 UTC ("2026-11-20T10:15:09Z") into BUF. */
+void store_now_iso(char *buf, size_t size);
+
 /* The last error, with the SQL that failed. */
 const char *store_errmsg(const struct store *s);
 
