@@ -60,52 +60,49 @@ static int reject(struct ingest_ctx *x, const struct reader_record *rec, const c
 	return 0;
 }
 
-/* Digest of the canonical content, and the row's identity. */
+/*
+ * The row for the store, with its keys.  A row with an id is identified by it; a
+ * row without one by the digest of its canonical content and its ordinal among
+ * identical rows in this file (SPEC section 3), computed only then.  Events also
+ * carry the digest of their id and their order key: they name a LEDGER_ANOMALY
+ * case, and matching does not hold the HMAC key to recompute them.
+ */
 static int make_row(struct ingest_ctx *x, const struct canon_record *r, struct store_row *row,
-		    unsigned char uid[32], unsigned char content[32], unsigned char route[32],
-		    unsigned char order[32])
+		    unsigned char uid[32], unsigned char route[32], unsigned char order[32])
 {
 	int ledger = x->p->kind == PROFILE_LEDGER;
 	const char *type = profile_type_name(r->type);
-	char amount[24], when[24], fee[24];
-	const char *fields[7];
-	size_t lens[7];
-	size_t i;
 
-	num(amount, sizeof(amount), r->amount_minor);
-	num(when, sizeof(when), r->time_us);
-	if (r->has_fee)
-		num(fee, sizeof(fee), r->fee_minor);
-	else
-		fee[0] = '\0';
-	fields[0] = type;
-	fields[1] = r->order_ref;
-	fields[2] = amount;
-	fields[3] = r->currency;
-	fields[4] = when;
-	fields[5] = r->channel;
-	fields[6] = fee;
-	for (i = 0; i < 7; i++)
-		lens[i] = strlen(fields[i]);
-	if (routekey_digest(x->rk, ledger ? "ledger-content-v1" : "statement-content-v1",
-			    fields, lens, 7, content))
-		return -1;
-	if (r->id[0] != '\0') {
-		const char *idf[2] = { r->channel, r->id };
-		size_t idl[2] = { strlen(r->channel), strlen(r->id) };
-
-		if (ledger) {
-			if (routekey_digest(x->rk, "ledger-uid-v1", idf + 1, idl + 1, 1, uid))
-				return -1;
-		} else if (routekey_digest(x->rk, "statement-uid-v1", idf, idl, 2, uid)) {
-			return -1;
-		}
-	} else {
-		int64_t ordinal = 0;
-		char ord[24];
+	row->uid = NULL;
+	row->order_key = NULL;
+	if (r->id[0] == '\0') {
+		char amount[24], when[24], fee[24], ord[24];
+		const char *fields[7];
+		size_t lens[7];
+		unsigned char content[32];
 		const char *cf[2] = { (const char *)content, ord };
 		size_t cl[2] = { 32, 0 };
+		int64_t ordinal = 0;
+		size_t i;
 
+		num(amount, sizeof(amount), r->amount_minor);
+		num(when, sizeof(when), r->time_us);
+		if (r->has_fee)
+			num(fee, sizeof(fee), r->fee_minor);
+		else
+			fee[0] = '\0';
+		fields[0] = type;
+		fields[1] = r->order_ref;
+		fields[2] = amount;
+		fields[3] = r->currency;
+		fields[4] = when;
+		fields[5] = r->channel;
+		fields[6] = fee;
+		for (i = 0; i < 7; i++)
+			lens[i] = strlen(fields[i]);
+		if (routekey_digest(x->rk, ledger ? "ledger-content-v1" : "statement-content-v1",
+				    fields, lens, 7, content))
+			return -1;
 		if (store_ordinal_next(x->s, content, &ordinal))
 			return -2;
 		num(ord, sizeof(ord), ordinal);
@@ -113,9 +110,20 @@ static int make_row(struct ingest_ctx *x, const struct canon_record *r, struct s
 		if (routekey_digest(x->rk, ledger ? "ledger-uid-content-v1" : "statement-uid-content-v1",
 				    cf, cl, 2, uid))
 			return -1;
+		row->uid = uid;
+	} else if (ledger) {
+		const char *idf[1] = { r->id };
+		size_t idl[1] = { strlen(r->id) };
+
+		if (routekey_digest(x->rk, "ledger-uid-v1", idf, idl, 1, uid))
+			return -1;
+		row->uid = uid;
 	}
-	if (routekey_order(x->rk, r->order_ref, order))
-		return -1;
+	if (ledger) {
+		if (routekey_order(x->rk, r->order_ref, order))
+			return -1;
+		row->order_key = order;
+	}
 	row->route_key = NULL;
 	if (r->type == TYPE_CHARGE || r->type == TYPE_PAID || r->type == TYPE_REFUND ||
 	    r->type == TYPE_REFUNDED) {
@@ -124,9 +132,6 @@ static int make_row(struct ingest_ctx *x, const struct canon_record *r, struct s
 			return -1;
 		row->route_key = route;
 	}
-	row->uid = uid;
-	row->content = content;
-	row->order_key = order;
 	row->id = r->id;
 	row->order_ref = r->order_ref;
 	row->type = type;
@@ -146,7 +151,7 @@ static int on_row(void *ctx, const struct reader_record *rec, enum normalize_res
 {
 	struct ingest_ctx *x = ctx;
 	struct store_row row;
-	unsigned char uid[32], content[32], route[32], order[32];
+	unsigned char uid[32], route[32], order[32];
 	enum store_outcome outcome;
 	int64_t kept = 0;
 	int rc;
@@ -159,7 +164,7 @@ static int on_row(void *ctx, const struct reader_record *rec, enum normalize_res
 		return 0;
 	if (result == NORMALIZE_REJECT)
 		return reject(x, rec, field, reason);
-	rc = make_row(x, r, &row, uid, content, route, order);
+	rc = make_row(x, r, &row, uid, route, order);
 	if (rc == -2)
 		return db_error(x);
 	if (rc) {

@@ -2,10 +2,10 @@
  * match.c - ledger fold, matching and cases (see match.h).
  *
  * Owns, per run: the SQL functions it registers (recon_case_id, recon_money),
- * the temporary tables of the fold (t_expect, t_order, t_actions) and the run's
- * transaction.  The fold streams the ledger one order at a time in event order,
- * so that memory holds one order, never the ledger; the set work (grouping,
- * joining, classifying) is schemas/match.sql.
+ * the merge of the ledger and the statements one order at a time (memory holds
+ * one order, never the ledger), and the run's transaction.  The per-key rules
+ * are classify.c; what spans orders and runs (anomaly cases, cases resolved
+ * since the previous run, the summary) is schemas/match.sql.
  */
 #include "match.h"
 
@@ -17,6 +17,7 @@
 #include <sysexits.h>
 #include <time.h>
 
+#include "classify.h"
 #include "currency.h"
 #include "embedded_sql.h"
 #include "fault.h"
@@ -167,85 +168,407 @@ const char *match_apply_event(struct order_fold *o, const char *event, int64_t a
 	return NULL;
 }
 
+/*
+ * The merge.  Both tables are clustered by (order_ref, time, row id), so two
+ * cursors read them in order side by side, and each order is matched as soon as
+ * both have passed it: its events folded, its statement transactions counted
+ * per route key, every key classified (classify.c), its cases and anomalies
+ * written.  Memory holds one order, in buffers reused from order to order.
+ */
+struct mev {                   /* a visible ledger event of the current order */
+	int64_t time_us, row_id, amount;
+	size_t id, event, channel; /* offsets into the order's text buffer */
+	char currency[4];
+	int has_route;
+	unsigned char route[ROUTEKEY_LEN], uid[ROUTEKEY_LEN], order_key[ROUTEKEY_LEN];
+	int key;                   /* index into keys, or -1 */
+};
+
+struct mrow {                  /* a visible statement row of the current order */
+	int64_t time_us, row_id, amount;
+	size_t txn, channel;       /* txn: the id, or "row:ROW_ID" */
+	char currency[4];
+	int refund;
+	unsigned char route[ROUTEKEY_LEN];
+	int key;
+};
+
+struct mkey {                  /* a route key of the current order; its counts are ck[i] */
+	unsigned char route[ROUTEKEY_LEN];
+	size_t channel;
+};
+
+struct tally {                 /* MATCHED and PENDING keys per category and currency */
+	const char *category;
+	char currency[4];
+	int64_t keys, amount;
+};
+
 struct fold {
 	sqlite3 *db;
 	struct routekey *rk;
 	int64_t run_id;
-	sqlite3_stmt *events, *expect, *order, *anomaly;
+	struct cwindow w;
+	sqlite3_stmt *events, *rows, *cases, *anomaly, *summary;
 	int64_t anomalies;
-	int64_t overdue_before;   /* as_of - settlement window */
-	/* the order being folded (reset from 'o' on for each order) */
-	int have_order;
-	char ref[256];
-	unsigned char order_key[ROUTEKEY_LEN];
-	struct order_fold o;
-	char paid_channel[128];
-	char paid_event[256];
-	char cancel_event[256];
+	/* the current order, reused */
+	char *text;
+	size_t text_len, text_cap;
+	struct mev *ev;
+	size_t n_ev, cap_ev;
+	struct mrow *row;
+	size_t n_row, cap_row;
+	struct mkey *key;
+	struct ckey *ck;
+	size_t n_key, cap_key, cap_ck;
+	size_t *pick;              /* scratch: a key's rows, in txn_ids order */
+	size_t cap_pick;
+	struct jbuf {
+		char *p;
+		size_t cap;
+	} join[2];                 /* a case's txn_ids and ledger_event_ids */
+	struct tally tally[64];
+	size_t n_tally;
+	const char *fail;          /* why the match failed, when not SQLite */
 };
 
 static const char fold_events_sql[] =
-	"SELECT event_row_id, order_ref, event, amount_minor, currency, channel, event_time_us,"
-	" coalesce(event_id, 'row:' || event_row_id), route_key, order_key, uid"
+	"SELECT order_ref, event_time_us, event_row_id, event, amount_minor, currency, channel,"
+	" coalesce(event_id, 'row:' || event_row_id), route_key, uid, order_key"
 	" FROM ledger_events WHERE event_time_us <= ?1"
 	" ORDER BY order_ref, event_time_us, event_row_id";
 
-static const char fold_expect_sql[] =
-	"INSERT INTO temp.t_expect (route_key, kind, channel, order_ref, currency, amount_minor, e,"
-	" overdue, first_event_us, event_ids) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, ?9, ?7, ?8)"
-	" ON CONFLICT (route_key) DO UPDATE SET e = e + 1, overdue = overdue + excluded.overdue,"
-	" first_event_us = min(first_event_us, excluded.first_event_us),"
-	" event_ids = event_ids || ';' || excluded.event_ids";
+static const char fold_rows_sql[] =
+	"SELECT order_ref, booked_at_us, row_id, type, amount_minor, currency, channel,"
+	" coalesce(txn_id, 'row:' || row_id), route_key"
+	" FROM statement_rows WHERE booked_at_us <= ?1"
+	" ORDER BY order_ref, booked_at_us, row_id";
 
-static const char fold_order_sql[] =
-	"INSERT INTO temp.t_order (order_ref, state, paid_channel, paid_currency, paid_amount,"
-	" paid_event_id, cancel_event_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+static const char fold_case_sql[] =
+	"INSERT INTO run_cases (run_id, case_id, category, action, status, order_ref, channel, currency,"
+	" key_amount_minor, amount_minor, expected, actual, first_booked_us, last_booked_us, route_key,"
+	" txn_ids, ledger_event_ids, detail)"
+	" VALUES (?1, ?2, ?3, ?4, 'open', ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)";
 
 static const char fold_anomaly_sql[] =
 	"INSERT INTO run_anomalies (run_id, case_id, order_ref, event_id, event, reason, channel,"
 	" currency, amount_minor, event_time_us, event_row_id)"
 	" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
 
+static const char fold_summary_sql[] =
+	"INSERT INTO run_summary (run_id, category, currency, cases, amount_minor)"
+	" VALUES (?1, ?2, ?3, ?4, ?5)";
+
 static const char fold_setup_sql[] =
-	"DROP TABLE IF EXISTS temp.t_expect;"
-	"DROP TABLE IF EXISTS temp.t_order;"
 	"DROP TABLE IF EXISTS temp.t_actions;"
-	"DROP TABLE IF EXISTS temp.t_actual;"
-	"DROP TABLE IF EXISTS temp.t_keys;"
-	"DROP TABLE IF EXISTS temp.t_class;"
-	"DROP TABLE IF EXISTS temp.t_mismatched;"
-	"CREATE TEMP TABLE t_expect (route_key BLOB PRIMARY KEY, kind TEXT NOT NULL, channel TEXT NOT NULL,"
-	" order_ref TEXT NOT NULL, currency TEXT NOT NULL, amount_minor INTEGER NOT NULL,"
-	" e INTEGER NOT NULL, overdue INTEGER NOT NULL, first_event_us INTEGER NOT NULL,"
-	" event_ids TEXT NOT NULL);"
-	"CREATE TEMP TABLE t_order (order_ref TEXT PRIMARY KEY, state TEXT NOT NULL, paid_channel TEXT,"
-	" paid_currency TEXT, paid_amount INTEGER, paid_event_id TEXT, cancel_event_id TEXT);"
 	"CREATE TEMP TABLE t_actions (category TEXT PRIMARY KEY, action TEXT NOT NULL);";
 
-static int fold_flush(struct fold *f)
+/* Grow *P (of *CAP elements of SIZE bytes) to hold N.  Returns 0 or -1. */
+static int grow(void **p, size_t *cap, size_t n, size_t size)
 {
-	sqlite3_stmt *st = f->order;
-	int paid = f->o.state == ST_PAID || f->o.state == ST_REFUNDED;
+	size_t want = *cap ? *cap : 16;
+	void *q;
 
-	if (!f->have_order)
+	if (n <= *cap)
 		return 0;
-	sqlite3_bind_text(st, 1, f->ref, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, state_names[f->o.state], -1, SQLITE_STATIC);
-	if (paid) {
-		sqlite3_bind_text(st, 3, f->paid_channel, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 4, f->o.paid_currency, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 5, f->o.paid_amount);
-		sqlite3_bind_text(st, 6, f->paid_event, -1, SQLITE_STATIC);
-	} else {
-		sqlite3_bind_null(st, 3);
+	while (want < n)
+		want *= 2;
+	q = realloc(*p, want * size);
+	if (q == NULL)
+		return -1;
+	*p = q;
+	*cap = want;
+	return 0;
+}
+
+/* Append LEN bytes of S and a NUL to the order's text; *OFF is where. */
+static int put_text(struct fold *f, const void *s, size_t len, size_t *off)
+{
+	if (grow((void **)&f->text, &f->text_cap, f->text_len + len + 1, 1))
+		return -1;
+	memcpy(f->text + f->text_len, s, len);
+	f->text[f->text_len + len] = '\0';
+	*off = f->text_len;
+	f->text_len += len + 1;
+	return 0;
+}
+
+static int put_col(struct fold *f, sqlite3_stmt *st, int col, size_t *off)
+{
+	const unsigned char *t = sqlite3_column_text(st, col);
+
+	if (t == NULL)
+		return -1;
+	return put_text(f, t, (size_t)sqlite3_column_bytes(st, col), off);
+}
+
+static int get_blob(sqlite3_stmt *st, int col, unsigned char out[ROUTEKEY_LEN])
+{
+	if (sqlite3_column_bytes(st, col) != ROUTEKEY_LEN)
+		return -1;
+	memcpy(out, sqlite3_column_blob(st, col), ROUTEKEY_LEN);
+	return 0;
+}
+
+static void get_currency(sqlite3_stmt *st, int col, char out[4])
+{
+	snprintf(out, 4, "%s", sqlite3_column_text(st, col) ? (const char *)sqlite3_column_text(st, col) : "");
+}
+
+/* The key with this route key, made on first sight.  Returns its index or -1. */
+static int key_for(struct fold *f, const unsigned char route[ROUTEKEY_LEN], int refund, size_t channel,
+		   const char *currency, int64_t amount)
+{
+	size_t i;
+	struct ckey *c;
+
+	for (i = 0; i < f->n_key; i++)
+		if (memcmp(f->key[i].route, route, ROUTEKEY_LEN) == 0)
+			return (int)i;
+	if (grow((void **)&f->key, &f->cap_key, f->n_key + 1, sizeof(*f->key)) ||
+	    grow((void **)&f->ck, &f->cap_ck, f->n_key + 1, sizeof(*f->ck)))
+		return -1;
+	memcpy(f->key[f->n_key].route, route, ROUTEKEY_LEN);
+	f->key[f->n_key].channel = channel;
+	c = &f->ck[f->n_key];
+	memset(c, 0, sizeof(*c));
+	c->refund = refund;
+	memcpy(c->currency, currency, 4);
+	c->amount_minor = amount;
+	return (int)f->n_key++;
+}
+
+static int read_event(struct fold *f, sqlite3_stmt *st)
+{
+	struct mev *e;
+
+	if (grow((void **)&f->ev, &f->cap_ev, f->n_ev + 1, sizeof(*f->ev)))
+		return -1;
+	e = &f->ev[f->n_ev];
+	e->time_us = sqlite3_column_int64(st, 1);
+	e->row_id = sqlite3_column_int64(st, 2);
+	e->amount = sqlite3_column_int64(st, 4);
+	get_currency(st, 5, e->currency);
+	e->has_route = sqlite3_column_type(st, 8) != SQLITE_NULL;
+	e->key = -1;
+	if (put_col(f, st, 3, &e->event) || put_col(f, st, 6, &e->channel) || put_col(f, st, 7, &e->id) ||
+	    (e->has_route && get_blob(st, 8, e->route)) || get_blob(st, 9, e->uid) ||
+	    get_blob(st, 10, e->order_key))
+		return -1;
+	f->n_ev++;
+	return 0;
+}
+
+static int read_row(struct fold *f, sqlite3_stmt *st)
+{
+	struct mrow *r;
+	const unsigned char *type = sqlite3_column_text(st, 3);
+
+	if (grow((void **)&f->row, &f->cap_row, f->n_row + 1, sizeof(*f->row)))
+		return -1;
+	r = &f->row[f->n_row];
+	r->time_us = sqlite3_column_int64(st, 1);
+	r->row_id = sqlite3_column_int64(st, 2);
+	r->amount = sqlite3_column_int64(st, 4);
+	get_currency(st, 5, r->currency);
+	r->refund = type != NULL && strcmp((const char *)type, "REFUND") == 0;
+	if (put_col(f, st, 6, &r->channel) || put_col(f, st, 7, &r->txn) || get_blob(st, 8, r->route))
+		return -1;
+	f->n_row++;
+	return 0;
+}
+
+static int step_done(sqlite3_stmt *st)
+{
+	int rc = sqlite3_step(st);
+
+	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? 1 : -1;
+}
+
+static int write_anomaly(struct fold *f, const char *ref, const struct mev *e, const char *reason)
+{
+	sqlite3_stmt *st = f->anomaly;
+	unsigned char key[2 * ROUTEKEY_LEN], digest[ROUTEKEY_LEN];
+	const char *fields[2] = { "LEDGER_ANOMALY", (const char *)key };
+	size_t lens[2] = { 14, sizeof(key) };
+	char hex[2 * ROUTEKEY_LEN + 1];
+	const char *id = f->text + e->id;
+
+	/* The case is the event: its order key and its row identity. */
+	memcpy(key, e->order_key, ROUTEKEY_LEN);
+	memcpy(key + ROUTEKEY_LEN, e->uid, ROUTEKEY_LEN);
+	if (routekey_digest(f->rk, "recon-case-v1", fields, lens, 2, digest))
+		return -1;
+	routekey_hex(digest, hex);
+	sqlite3_bind_int64(st, 1, f->run_id);
+	sqlite3_bind_text(st, 2, hex, 32, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, ref, -1, SQLITE_STATIC);
+	/* An event without an id is shown as "row:N" in lists but stored as NULL. */
+	if (strncmp(id, "row:", 4) == 0)
 		sqlite3_bind_null(st, 4);
-		sqlite3_bind_null(st, 5);
-		sqlite3_bind_null(st, 6);
-	}
-	if (f->o.state == ST_CANCELLED)
-		sqlite3_bind_text(st, 7, f->cancel_event, -1, SQLITE_STATIC);
 	else
-		sqlite3_bind_null(st, 7);
+		sqlite3_bind_text(st, 4, id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, f->text + e->event, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, reason, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 7, f->text + e->channel, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 8, e->currency, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 9, e->amount);
+	sqlite3_bind_int64(st, 10, e->time_us);
+	sqlite3_bind_int64(st, 11, e->row_id);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		sqlite3_reset(st);
+		return -1;
+	}
+	sqlite3_reset(st);
+	f->anomalies++;
+	return 0;
+}
+
+static int money_text(int64_t amount, const char *currency, char *buf, size_t size)
+{
+	int exp = currency_exponent(currency, strlen(currency), NULL);
+
+	return exp < 0 || money_format(amount, exp, buf, size) < 0 ? -1 : 0;
+}
+
+/* Rows of one key in txn_ids order: by booking time, then by id text. */
+static const struct fold *sort_fold;
+
+static int cmp_pick(const void *a, const void *b)
+{
+	const struct mrow *x = &sort_fold->row[*(const size_t *)a];
+	const struct mrow *y = &sort_fold->row[*(const size_t *)b];
+
+	if (x->time_us != y->time_us)
+		return x->time_us < y->time_us ? -1 : 1;
+	return strcmp(sort_fold->text + x->txn, sort_fold->text + y->txn);
+}
+
+/* The key's ids, ';'-joined, into join buffer WHICH (not the order's text, whose
+ * pointers must stay valid): ledger event ids in event order, or statement
+ * txn ids by booking time then id; ONLY replaces the list when not NULL. */
+static int join_ids(struct fold *f, int key, int events, const char *only, int which)
+{
+	size_t i, n = 0, len = 0, count = events ? f->n_ev : f->n_row;
+	struct jbuf *j = &f->join[which];
+
+	if (only != NULL)
+		count = 0;
+	if (grow((void **)&f->pick, &f->cap_pick, count + 1, sizeof(*f->pick)))
+		return -1;
+	for (i = 0; i < count; i++)
+		if (events ? f->ev[i].key == key : f->row[i].key == key)
+			f->pick[n++] = i;
+	if (!events && n > 1) {
+		sort_fold = f;
+		qsort(f->pick, n, sizeof(*f->pick), cmp_pick);
+	}
+	if (grow((void **)&j->p, &j->cap, 1, 1))
+		return -1;
+	j->p[0] = '\0';
+	if (only != NULL) {
+		size_t l = strlen(only);
+
+		if (grow((void **)&j->p, &j->cap, l + 1, 1))
+			return -1;
+		memcpy(j->p, only, l + 1);
+		return 0;
+	}
+	for (i = 0; i < n; i++) {
+		const char *t = f->text + (events ? f->ev[f->pick[i]].id : f->row[f->pick[i]].txn);
+		size_t l = strlen(t);
+
+		if (grow((void **)&j->p, &j->cap, len + l + 2, 1))
+			return -1;
+		if (i)
+			j->p[len++] = ';';
+		memcpy(j->p + len, t, l + 1);
+		len += l;
+	}
+	return 0;
+}
+
+static int write_case(struct fold *f, const char *ref, int ki, const struct corder *o,
+		      const char *paid_event, const char *cancel_event)
+{
+	sqlite3_stmt *st = f->cases;
+	const struct mkey *k = &f->key[ki];
+	const struct ckey *c = &f->ck[ki];
+	const char *cat = c->category, *action = match_action_for(cat);
+	const char *fields[2] = { cat, (const char *)k->route };
+	size_t lens[2] = { strlen(cat), ROUTEKEY_LEN };
+	unsigned char digest[ROUTEKEY_LEN];
+	char hex[2 * ROUTEKEY_LEN + 1], detail[512], m1[40], m2[40];
+	int64_t total;
+	const char *only = NULL;
+	long long a = (long long)c->a, e = (long long)c->e;
+
+	if (action == NULL || routekey_digest(f->rk, "recon-case-v1", fields, lens, 2, digest))
+		return -1;
+	routekey_hex(digest, hex);
+	if (strcmp(cat, "CURRENCY_MISMATCH") == 0 || strcmp(cat, "CHANNEL_MISMATCH") == 0 ||
+	    strcmp(cat, "AMOUNT_MISMATCH") == 0)
+		only = paid_event ? paid_event : "";
+	else if (strcmp(cat, "CHARGED_AFTER_CANCEL") == 0)
+		only = cancel_event ? cancel_event : "";
+	if (join_ids(f, ki, 0, NULL, 0) || join_ids(f, ki, 1, only, 1))
+		return -1;
+	if (money_text(c->amount_minor, c->currency, m1, sizeof(m1)))
+		return -1;
+	if (strcmp(cat, "DOUBLE_CHARGE") == 0)
+		snprintf(detail, sizeof(detail), "%lld charges for %lld expected of %s", a, e, m1);
+	else if (strcmp(cat, "ORPHAN_CHARGE") == 0)
+		snprintf(detail, sizeof(detail), "order unknown to the ledger");
+	else if (strcmp(cat, "CHARGED_AFTER_CANCEL") == 0)
+		snprintf(detail, sizeof(detail), "order cancelled in the ledger");
+	else if (strcmp(cat, "CHARGED_NOT_RECORDED") == 0) {
+		char state[16];
+		size_t i;
+
+		snprintf(state, sizeof(state), "%s", strcmp(o->state, "NONE") == 0 ? "not created" : o->state);
+		for (i = 0; state[i]; i++)
+			if (state[i] >= 'A' && state[i] <= 'Z')
+				state[i] = (char)(state[i] - 'A' + 'a');
+		snprintf(detail, sizeof(detail), "order %s in the ledger, charged", state);
+	} else if (strcmp(cat, "RECORDED_NOT_CHARGED") == 0)
+		snprintf(detail, sizeof(detail), "%lld of %lld expected charges missing", e - a, e);
+	else if (strcmp(cat, "REFUND_NOT_SETTLED") == 0)
+		snprintf(detail, sizeof(detail), "%lld of %lld recorded refunds not settled",
+			 (long long)c->overdue - a, e);
+	else if (strcmp(cat, "REFUND_NOT_RECORDED") == 0)
+		snprintf(detail, sizeof(detail), "refund not in the ledger");
+	else if (strcmp(cat, "DUPLICATE_REFUND") == 0)
+		snprintf(detail, sizeof(detail), "%lld refunds for %lld recorded of %s", a, e, m1);
+	else {
+		if (__builtin_mul_overflow(c->a, c->amount_minor, &total) ||
+		    money_text(total, c->currency, m1, sizeof(m1)) ||
+		    money_text(o->paid_amount, o->paid_currency, m2, sizeof(m2)))
+			return -1;
+		snprintf(detail, sizeof(detail), "charged %s %s on %s; ledger paid %s %s on %s", m1,
+			 c->currency, c->channel, m2, o->paid_currency, o->paid_channel);
+	}
+	sqlite3_bind_int64(st, 1, f->run_id);
+	sqlite3_bind_text(st, 2, hex, 32, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, cat, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, action, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, ref, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, c->channel, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 7, c->currency, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 8, c->amount_minor);
+	sqlite3_bind_int64(st, 9, c->case_amount);
+	sqlite3_bind_int64(st, 10, c->e);
+	sqlite3_bind_int64(st, 11, c->a);
+	if (c->a > 0) {
+		sqlite3_bind_int64(st, 12, c->first_us);
+		sqlite3_bind_int64(st, 13, c->last_us);
+	} else {
+		sqlite3_bind_null(st, 12);
+		sqlite3_bind_null(st, 13);
+	}
+	sqlite3_bind_blob(st, 14, k->route, ROUTEKEY_LEN, SQLITE_STATIC);
+	sqlite3_bind_text(st, 15, f->join[0].p, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 16, f->join[1].p, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 17, detail, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) != SQLITE_DONE) {
 		sqlite3_reset(st);
 		return -1;
@@ -254,118 +577,209 @@ static int fold_flush(struct fold *f)
 	return 0;
 }
 
-static void copy(char *dst, size_t size, const unsigned char *src)
+static int tally_add(struct fold *f, const struct ckey *c)
 {
-	snprintf(dst, size, "%s", src ? (const char *)src : "");
-}
+	size_t i;
 
-/* One event of the current order through the state machine (SPEC section 2). */
-static int fold_event(struct fold *f, sqlite3_stmt *ev)
-{
-	const char *event = (const char *)sqlite3_column_text(ev, 2);
-	int64_t amount = sqlite3_column_int64(ev, 3);
-	const char *currency = (const char *)sqlite3_column_text(ev, 4);
-	const char *channel = (const char *)sqlite3_column_text(ev, 5);
-	int64_t when = sqlite3_column_int64(ev, 6);
-	const char *event_id = (const char *)sqlite3_column_text(ev, 7);
-	enum order_state before = f->o.state;
-	int expects;
-	const char *reason = match_apply_event(&f->o, event, amount, currency, &expects);
-
-	if (reason == NULL && strcmp(event, "PAID") == 0) {
-		copy(f->paid_channel, sizeof(f->paid_channel), (const unsigned char *)channel);
-		copy(f->paid_event, sizeof(f->paid_event), (const unsigned char *)event_id);
-	} else if (reason == NULL && f->o.state == ST_CANCELLED && before != ST_CANCELLED) {
-		copy(f->cancel_event, sizeof(f->cancel_event), (const unsigned char *)event_id);
-	}
-
-	if (expects) {
-		sqlite3_stmt *st = f->expect;
-		const void *key = sqlite3_column_blob(ev, 8);
-
-		if (key == NULL || sqlite3_column_bytes(ev, 8) != ROUTEKEY_LEN)
-			return -1;
-		sqlite3_bind_blob(st, 1, key, ROUTEKEY_LEN, SQLITE_TRANSIENT);
-		sqlite3_bind_text(st, 2, strcmp(event, "PAID") == 0 ? "CHARGE" : "REFUND", -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 3, channel, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_text(st, 4, f->ref, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 5, currency, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_int64(st, 6, amount);
-		sqlite3_bind_int64(st, 7, when);
-		sqlite3_bind_text(st, 8, event_id, -1, SQLITE_TRANSIENT);
-		/* Past the settlement window: strictly before as-of minus the window. */
-		sqlite3_bind_int(st, 9, when < f->overdue_before);
-		if (sqlite3_step(st) != SQLITE_DONE) {
-			sqlite3_reset(st);
+	for (i = 0; i < f->n_tally; i++)
+		if (f->tally[i].category == c->category && strcmp(f->tally[i].currency, c->currency) == 0)
+			break;
+	if (i == f->n_tally) {
+		if (i == sizeof(f->tally) / sizeof(f->tally[0])) {
+			f->fail = "too many currencies for the summary";
 			return -1;
 		}
-		sqlite3_reset(st);
+		memset(&f->tally[i], 0, sizeof(f->tally[i]));
+		f->tally[i].category = c->category;
+		memcpy(f->tally[i].currency, c->currency, 4);
+		f->n_tally++;
 	}
-	if (reason) {
-		sqlite3_stmt *st = f->anomaly;
-		unsigned char key[2 * ROUTEKEY_LEN], digest[ROUTEKEY_LEN];
-		const char *fields[2] = { "LEDGER_ANOMALY", (const char *)key };
-		size_t lens[2] = { 14, sizeof(key) };
-		char hex[2 * ROUTEKEY_LEN + 1];
+	f->tally[i].keys++;
+	if (__builtin_add_overflow(f->tally[i].amount, c->case_amount, &f->tally[i].amount)) {
+		f->fail = "a summary amount overflows 64-bit minor units";
+		return -1;
+	}
+	return 0;
+}
 
-		/* The case is the event: its order key and its row identity. */
-		if (sqlite3_column_bytes(ev, 10) != ROUTEKEY_LEN)
+/* Fold, count, classify and record the order whose rows are in f. */
+static int match_order(struct fold *f, const char *ref)
+{
+	struct order_fold o;
+	struct corder co;
+	size_t i, paid_channel = 0, paid_event = 0, cancel_event = 0;
+	int have_paid_event = 0, have_cancel_event = 0;
+	int64_t overdue_before = f->w.as_of_us - f->w.window_us;
+
+	memset(&o, 0, sizeof(o));
+	f->n_key = 0;
+	for (i = 0; i < f->n_ev; i++) {
+		struct mev *e = &f->ev[i];
+		const char *event = f->text + e->event;
+		enum order_state before = o.state;
+		int expects;
+		const char *reason = match_apply_event(&o, event, e->amount, e->currency, &expects);
+
+		if (reason == NULL && strcmp(event, "PAID") == 0) {
+			paid_channel = e->channel;
+			paid_event = e->id;
+			have_paid_event = 1;
+		} else if (reason == NULL && o.state == ST_CANCELLED && before != ST_CANCELLED) {
+			cancel_event = e->id;
+			have_cancel_event = 1;
+		}
+		if (expects) {
+			int k;
+
+			if (!e->has_route)
+				return -1;
+			k = key_for(f, e->route, strcmp(event, "PAID") != 0, e->channel, e->currency, e->amount);
+			if (k < 0)
+				return -1;
+			e->key = k;
+			if (f->ck[k].e == 0 || e->time_us < f->ck[k].first_event_us)
+				f->ck[k].first_event_us = e->time_us;
+			f->ck[k].e++;
+			/* Past the settlement window: strictly before as-of minus the window. */
+			f->ck[k].overdue += e->time_us < overdue_before;
+		}
+		if (reason && write_anomaly(f, ref, e, reason))
 			return -1;
-		memcpy(key, f->order_key, ROUTEKEY_LEN);
-		memcpy(key + ROUTEKEY_LEN, sqlite3_column_blob(ev, 10), ROUTEKEY_LEN);
-		if (routekey_digest(f->rk, "recon-case-v1", fields, lens, 2, digest))
+	}
+	for (i = 0; i < f->n_row; i++) {
+		struct mrow *r = &f->row[i];
+		int k = key_for(f, r->route, r->refund, r->channel, r->currency, r->amount);
+		struct ckey *c;
+
+		if (k < 0)
 			return -1;
-		routekey_hex(digest, hex);
+		r->key = k;
+		c = &f->ck[k];
+		if (c->a == 0 || r->time_us < c->first_us)
+			c->first_us = r->time_us;
+		if (c->a == 0 || r->time_us > c->last_us)
+			c->last_us = r->time_us;
+		c->a++;
+	}
+	for (i = 0; i < f->n_key; i++)
+		f->ck[i].channel = f->text + f->key[i].channel;
+	co.known = f->n_ev > 0;
+	co.state = match_state_name(o.state);
+	co.paid = o.state == ST_PAID || o.state == ST_REFUNDED;
+	co.paid_channel = co.paid ? f->text + paid_channel : NULL;
+	co.paid_currency = co.paid ? o.paid_currency : NULL;
+	co.paid_amount = co.paid ? o.paid_amount : 0;
+	if (classify_order(&co, f->ck, f->n_key, &f->w)) {
+		f->fail = "a case amount overflows 64-bit minor units";
+		return -1;
+	}
+	for (i = 0; i < f->n_key; i++) {
+		if (!classify_is_case(f->ck[i].category)) {
+			if (strcmp(f->ck[i].category, "EXPLAINED") != 0 && tally_add(f, &f->ck[i]))
+				return -1;
+			continue;
+		}
+		if (write_case(f, ref, (int)i, &co, have_paid_event ? f->text + paid_event : NULL,
+			       have_cancel_event ? f->text + cancel_event : NULL))
+			return -1;
+	}
+	return 0;
+}
+
+/* Order refs compare as SQLite's BINARY collation does: bytes, then length. */
+static int same_ref(sqlite3_stmt *st, const char *ref, size_t len)
+{
+	return (size_t)sqlite3_column_bytes(st, 0) == len &&
+	       memcmp(sqlite3_column_text(st, 0), ref, len) == 0;
+}
+
+static int fold_all(struct fold *f)
+{
+	sqlite3_stmt *l = f->events, *r = f->rows;
+	char *ref = NULL;
+	size_t ref_cap = 0;
+	int ld, rd, status = -1;
+
+	sqlite3_bind_int64(l, 1, f->w.as_of_us);
+	sqlite3_bind_int64(r, 1, f->w.as_of_us);
+	ld = step_done(l);
+	rd = step_done(r);
+	while (ld == 0 || rd == 0) {
+		sqlite3_stmt *from = rd != 0 ? l : r;
+		size_t len;
+
+		if (ld == 0 && rd == 0) {
+			size_t a = (size_t)sqlite3_column_bytes(l, 0), b = (size_t)sqlite3_column_bytes(r, 0);
+			int c = memcmp(sqlite3_column_text(l, 0), sqlite3_column_text(r, 0), a < b ? a : b);
+
+			from = c < 0 || (c == 0 && a <= b) ? l : r;
+		}
+		len = (size_t)sqlite3_column_bytes(from, 0);
+		if (sqlite3_column_text(from, 0) == NULL || grow((void **)&ref, &ref_cap, len + 1, 1))
+			goto out;
+		memcpy(ref, sqlite3_column_text(from, 0), len);
+		ref[len] = '\0';
+		f->text_len = 0;
+		f->n_ev = 0;
+		f->n_row = 0;
+		while (ld == 0 && same_ref(l, ref, len)) {
+			if (read_event(f, l))
+				goto out;
+			ld = step_done(l);
+		}
+		while (rd == 0 && same_ref(r, ref, len)) {
+			if (read_row(f, r))
+				goto out;
+			rd = step_done(r);
+		}
+		if (match_order(f, ref))
+			goto out;
+	}
+	status = ld < 0 || rd < 0 ? -1 : 0;
+out:
+	sqlite3_reset(l);
+	sqlite3_reset(r);
+	free(ref);
+	return status;
+}
+
+static int write_tallies(struct fold *f)
+{
+	size_t i;
+
+	for (i = 0; i < f->n_tally; i++) {
+		sqlite3_stmt *st = f->summary;
+
 		sqlite3_bind_int64(st, 1, f->run_id);
-		sqlite3_bind_text(st, 2, hex, 32, SQLITE_TRANSIENT);
-		sqlite3_bind_text(st, 3, f->ref, -1, SQLITE_STATIC);
-		sqlite3_bind_value(st, 4, sqlite3_column_value(ev, 7));
-		sqlite3_bind_text(st, 5, event, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_text(st, 6, reason, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 7, channel, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_text(st, 8, currency, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_int64(st, 9, amount);
-		sqlite3_bind_int64(st, 10, when);
-		sqlite3_bind_int64(st, 11, sqlite3_column_int64(ev, 0));
+		sqlite3_bind_text(st, 2, f->tally[i].category, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, f->tally[i].currency, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 4, f->tally[i].keys);
+		sqlite3_bind_int64(st, 5, f->tally[i].amount);
 		if (sqlite3_step(st) != SQLITE_DONE) {
 			sqlite3_reset(st);
 			return -1;
 		}
 		sqlite3_reset(st);
-		f->anomalies++;
 	}
 	return 0;
 }
 
-static int fold_ledger(struct fold *f, int64_t as_of)
+static void fold_free(struct fold *f)
 {
-	sqlite3_stmt *ev = f->events;
-	int rc;
-
-	sqlite3_bind_int64(ev, 1, as_of);
-	while ((rc = sqlite3_step(ev)) == SQLITE_ROW) {
-		const char *ref = (const char *)sqlite3_column_text(ev, 1);
-
-		if (!f->have_order || strcmp(ref, f->ref) != 0) {
-			if (fold_flush(f))
-				goto fail;
-			memset(&f->o, 0, sizeof(*f) - offsetof(struct fold, o));
-			copy(f->ref, sizeof(f->ref), (const unsigned char *)ref);
-			if (sqlite3_column_bytes(ev, 9) != ROUTEKEY_LEN)
-				goto fail;
-			memcpy(f->order_key, sqlite3_column_blob(ev, 9), ROUTEKEY_LEN);
-			f->have_order = 1;
-		}
-		if (fold_event(f, ev))
-			goto fail;
-	}
-	if (rc != SQLITE_DONE || fold_flush(f))
-		goto fail;
-	sqlite3_reset(ev);
-	return 0;
-fail:
-	sqlite3_reset(ev);
-	return -1;
+	sqlite3_finalize(f->events);
+	sqlite3_finalize(f->rows);
+	sqlite3_finalize(f->cases);
+	sqlite3_finalize(f->anomaly);
+	sqlite3_finalize(f->summary);
+	free(f->text);
+	free(f->ev);
+	free(f->row);
+	free(f->key);
+	free(f->ck);
+	free(f->pick);
+	free(f->join[0].p);
+	free(f->join[1].p);
+	free(f);
 }
 
 /* ---- the run ------------------------------------------------------------------- */
@@ -416,18 +830,24 @@ int match_run(struct store *s, struct routekey *rk, const struct match_options *
 		return EX_OSERR;
 	f->db = db;
 	f->rk = rk;
-	f->overdue_before = opts->as_of_us - opts->window_us;
+	f->w.as_of_us = opts->as_of_us;
+	f->w.grace_us = opts->grace_us;
+	f->w.window_us = opts->window_us;
 	if (match_register_functions(db, rk) || store_begin(s))
 		goto fail;
 	f->run_id = opts->run_id;
 	what = "cannot fold the ledger";
 	if (sqlite3_exec(db, fold_setup_sql, NULL, NULL, NULL) != SQLITE_OK || fill_actions(db) ||
 	    sqlite3_prepare_v2(db, fold_events_sql, -1, &f->events, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(db, fold_expect_sql, -1, &f->expect, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(db, fold_order_sql, -1, &f->order, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, fold_rows_sql, -1, &f->rows, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, fold_case_sql, -1, &f->cases, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(db, fold_anomaly_sql, -1, &f->anomaly, NULL) != SQLITE_OK ||
-	    fold_ledger(f, opts->as_of_us))
+	    sqlite3_prepare_v2(db, fold_summary_sql, -1, &f->summary, NULL) != SQLITE_OK ||
+	    fold_all(f) || write_tallies(f)) {
+		if (f->fail)
+			what = f->fail;
 		goto fail;
+	}
 	fault_point("match-folded");
 	what = "cannot classify";
 	values[0] = f->run_id;
@@ -461,15 +881,13 @@ int match_run(struct store *s, struct routekey *rk, const struct match_options *
 	status = 0;
 	goto out;
 fail:
-	if (what)
+	if (what && f->fail)
+		log_event(LOG_ERROR, what, LOG_END);
+	else if (what)
 		log_event(LOG_ERROR, what, "error", sqlite3_errmsg(db), LOG_END);
 	if (store_rollback(s))
 		log_event(LOG_ERROR, "rollback failed", "error", store_errmsg(s), LOG_END);
 out:
-	sqlite3_finalize(f->events);
-	sqlite3_finalize(f->expect);
-	sqlite3_finalize(f->order);
-	sqlite3_finalize(f->anomaly);
-	free(f);
+	fold_free(f);
 	return status;
 }

@@ -18,12 +18,12 @@
 #define APPLICATION_ID 1919247726 /* "recn" */
 #define MAX_PARAMS 16
 
-/* Forward migrations: version reached -> SQL.  Empty while the schema is at 1. */
+/* Forward migrations: version reached -> SQL (schemas/migrations/README.md). */
 static const struct migration {
 	int version;
 	const char *sql;
 } migrations[] = {
-	{ 0, NULL },
+	{ 2, sql_migration_0002_order_clustered_rows },
 };
 
 enum stmt_id {
@@ -34,9 +34,11 @@ enum stmt_id {
 	Q_FILE_INSERT,
 	Q_FILE_FINISH,
 	Q_STMT_INSERT,
-	Q_STMT_FIND,
+	Q_STMT_FIND_ID,
+	Q_STMT_FIND_UID,
 	Q_EVENT_INSERT,
-	Q_EVENT_FIND,
+	Q_EVENT_FIND_ID,
+	Q_EVENT_FIND_UID,
 	Q_QUARANTINE,
 	Q_CONFLICT,
 	Q_SKIP,
@@ -65,22 +67,38 @@ static const struct stmt_def stmt_defs[Q_COUNT] = {
 		"UPDATE files SET rows_read = :read, rows_inserted = :ins, rows_duplicate = :dup,"
 		" rows_conflict = :conf, rows_rejected = :rej, rows_skipped = :skip WHERE file_id = :id",
 		{ ":read", ":ins", ":dup", ":conf", ":rej", ":skip", ":id" } },
+	/* ON CONFLICT DO NOTHING applies to the identity indexes only: a CHECK
+	 * failure is still an error, never a silently dropped row. */
 	[Q_STMT_INSERT] = {
-		"INSERT INTO statement_rows (file_id, line, uid, txn_id, order_ref, type, amount_minor,"
-		" currency, booked_at_us, channel, fee_minor, route_key, order_key, content)"
-		" VALUES (:file, :line, :uid, :id, :ref, :type, :amount, :cur, :time, :chan, :fee,"
-		" :route, :order, :content) ON CONFLICT (uid) DO NOTHING",
-		{ ":file", ":line", ":uid", ":id", ":ref", ":type", ":amount", ":cur", ":time", ":chan",
-		  ":fee", ":route", ":order", ":content" } },
-	[Q_STMT_FIND] = { "SELECT row_id, content FROM statement_rows WHERE uid = :uid", { ":uid" } },
+		"INSERT INTO statement_rows (order_ref, booked_at_us, row_id, file_id, line, txn_id, uid,"
+		" type, amount_minor, currency, channel, route_key, fee_minor)"
+		" VALUES (:ref, :time, :row, :file, :line, :id, :uid, :type, :amount, :cur, :chan, :route,"
+		" :fee) ON CONFLICT DO NOTHING",
+		{ ":ref", ":time", ":row", ":file", ":line", ":id", ":uid", ":type", ":amount", ":cur",
+		  ":chan", ":route", ":fee" } },
+	[Q_STMT_FIND_ID] = {
+		"SELECT row_id, order_ref, type, amount_minor, currency, booked_at_us, channel, fee_minor"
+		" FROM statement_rows WHERE channel = :chan AND txn_id = :id",
+		{ ":chan", ":id" } },
+	[Q_STMT_FIND_UID] = {
+		"SELECT row_id, order_ref, type, amount_minor, currency, booked_at_us, channel, fee_minor"
+		" FROM statement_rows WHERE uid = :uid",
+		{ ":uid" } },
 	[Q_EVENT_INSERT] = {
-		"INSERT INTO ledger_events (file_id, line, uid, event_id, order_ref, event, amount_minor,"
-		" currency, event_time_us, channel, route_key, order_key, content)"
-		" VALUES (:file, :line, :uid, :id, :ref, :type, :amount, :cur, :time, :chan,"
-		" :route, :order, :content) ON CONFLICT (uid) DO NOTHING",
-		{ ":file", ":line", ":uid", ":id", ":ref", ":type", ":amount", ":cur", ":time", ":chan",
-		  ":route", ":order", ":content" } },
-	[Q_EVENT_FIND] = { "SELECT event_row_id, content FROM ledger_events WHERE uid = :uid", { ":uid" } },
+		"INSERT INTO ledger_events (order_ref, event_time_us, event_row_id, file_id, line, event_id,"
+		" uid, event, amount_minor, currency, channel, route_key, order_key)"
+		" VALUES (:ref, :time, :row, :file, :line, :id, :uid, :type, :amount, :cur, :chan, :route,"
+		" :order) ON CONFLICT DO NOTHING",
+		{ ":ref", ":time", ":row", ":file", ":line", ":id", ":uid", ":type", ":amount", ":cur",
+		  ":chan", ":route", ":order" } },
+	[Q_EVENT_FIND_ID] = {
+		"SELECT event_row_id, order_ref, event, amount_minor, currency, event_time_us, channel, NULL"
+		" FROM ledger_events WHERE event_id = :id",
+		{ ":id" } },
+	[Q_EVENT_FIND_UID] = {
+		"SELECT event_row_id, order_ref, event, amount_minor, currency, event_time_us, channel, NULL"
+		" FROM ledger_events WHERE uid = :uid AND event_id IS NULL",
+		{ ":uid" } },
 	[Q_QUARANTINE] = {
 		"INSERT INTO quarantine (file_id, line, field, reason, raw) VALUES (:file, :line, :field, :reason, :raw)",
 		{ ":file", ":line", ":field", ":reason", ":raw" } },
@@ -109,8 +127,12 @@ struct store {
 	sqlite3_stmt *stmt[Q_COUNT];
 	int pidx[Q_COUNT][MAX_PARAMS];
 	int in_txn;
+	int ids_loaded;            /* next_id holds the counters of the open transaction */
+	int64_t next_id[2];        /* next row id: [0] statement rows, [1] ledger events */
 	char err[512];
 };
+
+static const char *const id_setting[2] = { "next_row_id.statement", "next_row_id.ledger" };
 
 static int fail_db(struct store *s, const char *what)
 {
@@ -323,6 +345,7 @@ int store_begin(struct store *s)
 	if (exec_stmt(s, Q_BEGIN))
 		return -1;
 	s->in_txn = 1;
+	s->ids_loaded = 0;
 	return 0;
 }
 
@@ -376,6 +399,8 @@ int store_file_insert(struct store *s, const struct store_file *f, int64_t *file
 	return 0;
 }
 
+static int ids_save(struct store *s);
+
 int store_file_finish(struct store *s, int64_t file_id, const struct store_counts *c)
 {
 	enum stmt_id q = Q_FILE_FINISH;
@@ -385,51 +410,126 @@ int store_file_finish(struct store *s, int64_t file_id, const struct store_count
 	    bind_int(s, q, 4, c->rejected) || bind_int(s, q, 5, c->skipped) ||
 	    bind_int(s, q, 6, file_id))
 		return fail_stmt(s, q);
-	return exec_stmt(s, q);
+	if (exec_stmt(s, q))
+		return -1;
+	return ids_save(s);
 }
 
-/* Shared by statements and events: insert, or tell duplicate from conflict. */
-static int insert_row(struct store *s, enum stmt_id ins, enum stmt_id find, int64_t file_id,
-		      const struct store_row *r, enum store_outcome *outcome, int64_t *kept)
+/* The row-id counters, read once per transaction (they live in settings so that
+ * ids keep the ingest order without an index on them). */
+static int ids_load(struct store *s)
 {
+	int i;
+
+	for (i = 0; i < 2 && !s->ids_loaded; i++) {
+		char buf[32], *end;
+		int rc = store_setting_get(s, id_setting[i], buf, sizeof(buf));
+
+		if (rc < 0)
+			return -1;
+		s->next_id[i] = 1;
+		if (rc == 1) {
+			long long v = strtoll(buf, &end, 10);
+			if (*end != '\0' || v < 1) {
+				snprintf(s->err, sizeof(s->err), "setting %s is not a row id: '%s'", id_setting[i], buf);
+				return -1;
+			}
+			s->next_id[i] = v;
+		}
+	}
+	s->ids_loaded = 1;
+	return 0;
+}
+
+static int ids_save(struct store *s)
+{
+	int i;
+
+	for (i = 0; i < 2 && s->ids_loaded; i++) {
+		char buf[32];
+
+		snprintf(buf, sizeof(buf), "%lld", (long long)s->next_id[i]);
+		if (store_setting_set(s, id_setting[i], buf))
+			return -1;
+	}
+	return 0;
+}
+
+static int same_text(sqlite3_stmt *st, int col, const char *v)
+{
+	const unsigned char *t = sqlite3_column_text(st, col);
+
+	return t != NULL && strcmp((const char *)t, v) == 0;
+}
+
+/* Shared by statements and events: insert, or tell duplicate from conflict by
+ * comparing the kept row's canonical fields with the newcomer's. */
+static int insert_row(struct store *s, int ledger, int64_t file_id, const struct store_row *r,
+		      enum store_outcome *outcome, int64_t *kept)
+{
+	enum stmt_id ins = ledger ? Q_EVENT_INSERT : Q_STMT_INSERT;
+	enum stmt_id find;
+	int has_id = r->id != NULL && r->id[0] != '\0';
 	int i = 0;
 	int rc;
 
-	if (bind_int(s, ins, i++, file_id) || bind_int(s, ins, i++, r->line) ||
-	    bind_blob(s, ins, i++, r->uid, STORE_KEY_LEN) || bind_text(s, ins, i++, r->id) ||
-	    bind_text(s, ins, i++, r->order_ref) || bind_text(s, ins, i++, r->type) ||
-	    bind_int(s, ins, i++, r->amount_minor) || bind_text(s, ins, i++, r->currency) ||
-	    bind_int(s, ins, i++, r->time_us) || bind_text(s, ins, i++, r->channel))
+	if (!s->ids_loaded && ids_load(s))
+		return -1;
+	if (bind_text(s, ins, i++, r->order_ref) || bind_int(s, ins, i++, r->time_us) ||
+	    bind_int(s, ins, i++, s->next_id[ledger]) || bind_int(s, ins, i++, file_id) ||
+	    bind_int(s, ins, i++, r->line) || bind_text(s, ins, i++, has_id ? r->id : NULL))
 		return fail_stmt(s, ins);
-	if (ins == Q_STMT_INSERT) {
-		rc = r->has_fee ? bind_int(s, ins, i, r->fee_minor)
-				: sqlite3_bind_null(s->stmt[ins], s->pidx[ins][i]);
-		i++;
-		if (rc)
-			return fail_stmt(s, ins);
-	}
-	if (bind_blob(s, ins, i++, r->route_key, STORE_KEY_LEN) ||
-	    bind_blob(s, ins, i++, r->order_key, STORE_KEY_LEN) ||
-	    bind_blob(s, ins, i++, r->content, STORE_KEY_LEN))
+	/* Statement rows keep a uid only without a txn_id; every event keeps one. */
+	rc = has_id && !ledger ? sqlite3_bind_null(s->stmt[ins], s->pidx[ins][i])
+			       : bind_blob(s, ins, i, r->uid, STORE_KEY_LEN);
+	i++;
+	if (rc || bind_text(s, ins, i++, r->type) || bind_int(s, ins, i++, r->amount_minor) ||
+	    bind_text(s, ins, i++, r->currency) || bind_text(s, ins, i++, r->channel) ||
+	    bind_blob(s, ins, i++, r->route_key, STORE_KEY_LEN))
+		return fail_stmt(s, ins);
+	rc = ledger ? bind_blob(s, ins, i, r->order_key, STORE_KEY_LEN)
+	     : r->has_fee ? bind_int(s, ins, i, r->fee_minor)
+			  : sqlite3_bind_null(s->stmt[ins], s->pidx[ins][i]);
+	if (rc)
 		return fail_stmt(s, ins);
 	if (exec_stmt(s, ins))
 		return -1;
 	if (sqlite3_changes(s->db) == 1) {
+		s->next_id[ledger]++;
 		*outcome = STORE_INSERTED;
 		return 0;
 	}
-	if (bind_blob(s, find, 0, r->uid, STORE_KEY_LEN))
+	if (ledger)
+		find = has_id ? Q_EVENT_FIND_ID : Q_EVENT_FIND_UID;
+	else
+		find = has_id ? Q_STMT_FIND_ID : Q_STMT_FIND_UID;
+	if (has_id)
+		rc = ledger ? bind_text(s, find, 0, r->id)
+			    : bind_text(s, find, 0, r->channel) || bind_text(s, find, 1, r->id);
+	else
+		rc = bind_blob(s, find, 0, r->uid, STORE_KEY_LEN);
+	if (rc)
 		return fail_stmt(s, find);
 	rc = sqlite3_step(s->stmt[find]);
 	if (rc != SQLITE_ROW) {
 		sqlite3_reset(s->stmt[find]);
 		return fail_stmt(s, find);
 	}
-	*kept = sqlite3_column_int64(s->stmt[find], 0);
-	*outcome = sqlite3_column_bytes(s->stmt[find], 1) == STORE_KEY_LEN &&
-				   memcmp(sqlite3_column_blob(s->stmt[find], 1), r->content, STORE_KEY_LEN) == 0
-			   ? STORE_DUPLICATE
-			   : STORE_CONFLICT;
+	{
+		sqlite3_stmt *st = s->stmt[find];
+		int fee_same = ledger || (r->has_fee ? sqlite3_column_type(st, 7) == SQLITE_INTEGER &&
+							       sqlite3_column_int64(st, 7) == r->fee_minor
+						     : sqlite3_column_type(st, 7) == SQLITE_NULL);
+
+		*kept = sqlite3_column_int64(st, 0);
+		*outcome = same_text(st, 1, r->order_ref) && same_text(st, 2, r->type) &&
+					   sqlite3_column_int64(st, 3) == r->amount_minor &&
+					   same_text(st, 4, r->currency) &&
+					   sqlite3_column_int64(st, 5) == r->time_us &&
+					   same_text(st, 6, r->channel) && fee_same
+				   ? STORE_DUPLICATE
+				   : STORE_CONFLICT;
+	}
 	sqlite3_reset(s->stmt[find]);
 	return 0;
 }
@@ -437,13 +537,13 @@ static int insert_row(struct store *s, enum stmt_id ins, enum stmt_id find, int6
 int store_insert_statement(struct store *s, int64_t file_id, const struct store_row *r,
 			   enum store_outcome *outcome, int64_t *kept)
 {
-	return insert_row(s, Q_STMT_INSERT, Q_STMT_FIND, file_id, r, outcome, kept);
+	return insert_row(s, 0, file_id, r, outcome, kept);
 }
 
 int store_insert_event(struct store *s, int64_t file_id, const struct store_row *r,
 		       enum store_outcome *outcome, int64_t *kept)
 {
-	return insert_row(s, Q_EVENT_INSERT, Q_EVENT_FIND, file_id, r, outcome, kept);
+	return insert_row(s, 1, file_id, r, outcome, kept);
 }
 
 int store_quarantine(struct store *s, int64_t file_id, long line, const char *field,

@@ -13,7 +13,7 @@
 #include <stdint.h>
 
 #define STORE_KEY_LEN 32
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 
 struct store;
 
@@ -81,7 +81,10 @@ int store_file_finish(struct store *s, int64_t file_id, const struct store_count
 
 /* One canonical row, as the store takes it. */
 struct store_row {
-	const unsigned char *uid, *content, *route_key, *order_key; /* route_key may be NULL for events */
+	const unsigned char *uid;       /* identity digest: always for events; statement rows
+					 * store it only when they have no id */
+	const unsigned char *route_key; /* NULL for events that expect nothing */
+	const unsigned char *order_key; /* events only */
 	const char *id;            /* NULL or "" when none */
 	const char *order_ref;
 	const char *type;          /* CHARGE/REFUND or the ledger event */
@@ -97,9 +100,10 @@ struct store_row {
 enum store_outcome { STORE_INSERTED, STORE_DUPLICATE, STORE_CONFLICT };
 
 /*
- * Insert a statement row / ledger event unless its uid is known.  *OUTCOME says
- * whether it was inserted, was a duplicate (same content) or a conflict (same
- * uid, other content; then *KEPT is the row id of the version kept).
+ * Insert a statement row / ledger event unless its identity is known: (channel,
+ * txn_id) or event_id, or UID for a row without an id.  *OUTCOME says whether it
+ * was inserted, was a duplicate (same canonical fields) or a conflict (same
+ * identity, other fields; then *KEPT is the row id of the version kept).
  * Returns 0 or -1.
  */
 int store_insert_statement(struct store *s, int64_t file_id, const struct store_row *r,

@@ -17,6 +17,7 @@
 #include <sqlite3.h>
 #include <cmocka.h>
 
+#include "embedded_sql.h"
 #include "store.h"
 
 #define RECON_APPLICATION_ID 1919247726 /* "recn" */
@@ -134,7 +135,6 @@ static struct store_row make_row(struct row_keys *k, unsigned char uid, unsigned
 	key(k->order, 0x22);
 	memset(&r, 0, sizeof(r));
 	r.uid = k->uid;
-	r.content = k->content;
 	r.route_key = k->route;
 	r.order_key = k->order;
 	r.id = txn_id;
@@ -155,7 +155,7 @@ static void test_store_new_database_has_version_and_application_id(void **state)
 	(void)state;
 	open_ok();
 	assert_int_equal(query_int("PRAGMA user_version"), STORE_SCHEMA_VERSION);
-	assert_int_equal(STORE_SCHEMA_VERSION, 1);
+	assert_int_equal(STORE_SCHEMA_VERSION, 2);
 	assert_int_equal(query_int("PRAGMA application_id"), RECON_APPLICATION_ID);
 	assert_int_equal(query_int("SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name IN"
 				   " ('files', 'statement_rows', 'ledger_events', 'quarantine', 'conflicts',"
@@ -179,7 +179,54 @@ static void test_store_reopen_keeps_data(void **state)
 	key(sha, 0x01);
 	assert_int_equal(store_file_find(fx.s, sha, &found), 1);
 	assert_int_equal(found, id);
-	assert_int_equal(query_int("PRAGMA user_version"), 1);
+	assert_int_equal(query_int("PRAGMA user_version"), 2);
+}
+
+/* A version 1 database (schemas/recon.sql) is migrated in place: rows kept,
+ * identities and row-id counters carried over. */
+static void test_store_migrates_version_1(void **state)
+{
+	struct row_keys k;
+	struct store_row r;
+	enum store_outcome o;
+	int64_t kept = -1;
+
+	(void)state;
+	make_foreign(sql_recon);
+	make_foreign("INSERT INTO files (file_id, sha256, path, kind, profile, profile_sha256, bytes, ingested_at)"
+		     " VALUES (1, zeroblob(32), 'a.csv', 'statement', 'psp_v1', zeroblob(32), 10, 'now');"
+		     "INSERT INTO statement_rows (row_id, file_id, line, uid, txn_id, order_ref, type, amount_minor,"
+		     " currency, booked_at_us, channel, fee_minor, route_key, order_key, content) VALUES"
+		     " (7, 1, 2, randomblob(32), 'T-1', 'ORD-1', 'CHARGE', 1234, 'USD', 5, 'stripe', NULL,"
+		     "  randomblob(32), randomblob(32), randomblob(32)),"
+		     " (9, 1, 3, x'" "5555555555555555555555555555555555555555555555555555555555555555" "', NULL,"
+		     "  'ORD-2', 'REFUND', 10, 'EUR', 6, 'bank', -3, randomblob(32), randomblob(32), randomblob(32));"
+		     "INSERT INTO ledger_events (event_row_id, file_id, line, uid, event_id, order_ref, event,"
+		     " amount_minor, currency, event_time_us, channel, route_key, order_key, content) VALUES"
+		     " (4, 1, 2, randomblob(32), 'E-1', 'ORD-1', 'PAID', 1234, 'USD', 1, 'stripe', randomblob(32),"
+		     "  randomblob(32), randomblob(32));");
+	open_ok();
+	assert_int_equal(query_int("PRAGMA user_version"), 2);
+	assert_int_equal(query_int("SELECT count(*) FROM statement_rows"), 2);
+	assert_int_equal(query_int("SELECT row_id FROM statement_rows WHERE txn_id = 'T-1' AND uid IS NULL"), 7);
+	assert_int_equal(query_int("SELECT fee_minor FROM statement_rows WHERE txn_id IS NULL"
+				   " AND hex(uid) = '5555555555555555555555555555555555555555555555555555555555555555'"), -3);
+	assert_int_equal(query_int("SELECT event_row_id FROM ledger_events WHERE event_id = 'E-1'"), 4);
+	assert_int_equal(query_int("SELECT count(*) FROM v_order_status"), 2);
+	/* The same txn_id is still a duplicate; new rows continue the row ids. */
+	assert_int_equal(store_begin(fx.s), 0);
+	r = make_row(&k, 0xa1, 0xc1, "T-1", 1234);
+	r.time_us = 5;
+	assert_int_equal(store_insert_statement(fx.s, 1, &r, &o, &kept), 0);
+	assert_int_equal(o, STORE_DUPLICATE);
+	assert_int_equal(kept, 7);
+	r = make_row(&k, 0xa1, 0xc1, "T-2", 1234);
+	assert_int_equal(store_insert_statement(fx.s, 1, &r, &o, &kept), 0);
+	assert_int_equal(o, STORE_INSERTED);
+	assert_int_equal(store_file_finish(fx.s, 1, &(struct store_counts){ 0 }), 0);
+	assert_int_equal(store_commit(fx.s), 0);
+	assert_int_equal(query_int("SELECT row_id FROM statement_rows WHERE txn_id = 'T-2'"), 10);
+	assert_int_equal(query_int("SELECT value FROM settings WHERE name = 'next_row_id.statement'"), 11);
 }
 
 static void test_store_refuses_foreign_database(void **state)
@@ -217,7 +264,7 @@ static void test_store_refuses_newer_schema_version(void **state)
 	assert_int_equal(store_open(fx.db, &fx.s, fx.err, sizeof(fx.err)), -1);
 	assert_null(fx.s);
 	snprintf(want, sizeof(want),
-		 "%s: database schema version 99 is newer than this recon understands (1)", fx.db);
+		 "%s: database schema version 99 is newer than this recon understands (2)", fx.db);
 	assert_string_equal(fx.err, want);
 	assert_int_equal(query_int("PRAGMA user_version"), 99);
 }
@@ -388,7 +435,8 @@ static void test_store_event_insert_duplicate_conflict(void **state)
 	assert_int_equal(store_begin(fx.s), 0);
 	assert_int_equal(store_insert_event(fx.s, file_id, &r, &o, &kept), 0);
 	assert_int_equal(o, STORE_DUPLICATE);
-	key(k.content, 0xd2);
+	/* Same event_id, another amount: a conflict, found by comparing fields. */
+	r.amount_minor = 5;
 	kept = -1;
 	assert_int_equal(store_insert_event(fx.s, file_id, &r, &o, &kept), 0);
 	assert_int_equal(o, STORE_CONFLICT);
@@ -445,7 +493,7 @@ static void test_store_settings_get_and_set(void **state)
 	/* Truncated to the buffer, never overrun. */
 	assert_int_equal(store_setting_get(fx.s, "routekey", buf, 5), 1);
 	assert_string_equal(buf, "hmac");
-	assert_int_equal(query_int("SELECT count(*) FROM settings"), 1);
+	assert_int_equal(query_int("SELECT count(*) FROM settings WHERE name = 'routekey'"), 1);
 }
 
 /* ---- transactions ---------------------------------------------------------------------------------- */
@@ -530,6 +578,7 @@ int main(void)
 		T(test_store_schema_refuses_non_positive_statement_amount),
 		T(test_store_event_insert_duplicate_conflict),
 		T(test_store_ordinals_count_identical_content),
+		T(test_store_migrates_version_1),
 		T(test_store_settings_get_and_set),
 		T(test_store_rollback_discards_a_files_rows),
 		T(test_store_rollback_without_transaction_is_harmless),
