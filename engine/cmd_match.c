@@ -31,7 +31,8 @@ int cmd_parse_instant(const char *text, int64_t *us)
 static void match_usage(FILE *f)
 {
 	fprintf(f,
-		"usage: recon match --db PATH --as-of TIMESTAMP [--grace DURATION] [--window DURATION]\n\n"
+		"usage: recon match --db PATH --as-of TIMESTAMP [--grace DURATION] [--window DURATION]\n"
+		"                   [--full-match]\n\n"
 		"Match everything in the database visible at TIMESTAMP (ISO-8601 with an offset,\n"
 		"e.g. 2026-11-21T00:00:00Z): fold the ledger, count expected and actual\n"
 		"transactions per route key, and record the run's cases.  Rows dated after\n"
@@ -40,7 +41,11 @@ static void match_usage(FILE *f)
 		"                      before as-of minus this (default 30m)\n"
 		"  --window DURATION   a payment or refund is overdue only when recorded before\n"
 		"                      as-of minus this (default 48h); DURATION is N followed\n"
-		"                      by s, m, h or d\n");
+		"                      by s, m, h or d\n"
+		"  --full-match        match every order; by default a run builds on the latest\n"
+		"                      earlier run with the same windows and matches only the\n"
+		"                      orders with new rows, open cases or pending keys (the\n"
+		"                      results are the same)\n");
 }
 
 int cmd_match(int argc, char **argv)
@@ -50,6 +55,7 @@ int cmd_match(int argc, char **argv)
 		{ "as-of", required_argument, NULL, 'a' },
 		{ "grace", required_argument, NULL, 'g' },
 		{ "window", required_argument, NULL, 'w' },
+		{ "full-match", no_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -71,6 +77,7 @@ int cmd_match(int argc, char **argv)
 		switch (c) {
 		case 'd': db = optarg; break;
 		case 'a': as_of = optarg; break;
+		case 'F': opts.full = 1; break;
 		case 'g':
 		case 'w':
 			if (timeparse_parse_duration(optarg, c == 'g' ? &opts.grace_us : &opts.window_us)) {

@@ -38,7 +38,7 @@ static void run_usage(FILE *f)
 {
 	fprintf(f,
 		"usage: recon run JOB [--date YYYY-MM-DD] [--as-of TIMESTAMP] [--db PATH] [--out DIR]\n"
-		"                 [--fail-on-cases]\n\n"
+		"                 [--fail-on-cases] [--full-match]\n\n"
 		"Run the job file JOB for one business date: ingest every source file of that\n"
 		"date (already ingested files are skipped), match as of the end of the date in\n"
 		"the job's time zone, and write the reports to the job's output directory.\n"
@@ -47,7 +47,9 @@ static void run_usage(FILE *f)
 		"  --as-of TS        match as of TS instead of the end of the date\n"
 		"  --db PATH         use this database instead of the job's\n"
 		"  --out DIR         write the reports here instead of the job's output\n"
-		"  --fail-on-cases   exit 3 when the run finds cases no earlier run found\n");
+		"  --fail-on-cases   exit 3 when the run finds cases no earlier run found\n"
+		"  --full-match      match every order, not only those that may have changed\n"
+		"                    since the previous run (the reports are the same)\n");
 }
 
 static int64_t now_ms(void)
@@ -167,6 +169,7 @@ int cmd_run(int argc, char **argv)
 		{ "db", required_argument, NULL, 'd' },
 		{ "out", required_argument, NULL, 'o' },
 		{ "fail-on-cases", no_argument, NULL, 'f' },
+		{ "full-match", no_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -181,7 +184,7 @@ int cmd_run(int argc, char **argv)
 	size_t key_len = 0;
 	char err[600], date[11], as_of[40], *db = NULL, *out = NULL, *params = NULL;
 	int64_t run = 0, run_no = 0, t0, ingest_ms = 0, report_ms = 0, new_cases = 0;
-	int c, status = 0, lock = -1, fail_on_cases = 0;
+	int c, status = 0, lock = -1, fail_on_cases = 0, full_match = 0;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
@@ -191,6 +194,7 @@ int cmd_run(int argc, char **argv)
 		case 'd': db_arg = optarg; break;
 		case 'o': out_arg = optarg; break;
 		case 'f': fail_on_cases = 1; break;
+		case 'F': full_match = 1; break;
 		case 'h': run_usage(stdout); return 0;
 		default: run_usage(stderr); return EX_USAGE;
 		}
@@ -285,6 +289,7 @@ int cmd_run(int argc, char **argv)
 	mo.job = j->name;
 	mo.business_date = date;
 	mo.run_id = run;
+	mo.full = full_match;
 	status = match_run(s, rk, &mo, &mr);
 	if (status)
 		goto failed;

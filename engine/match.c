@@ -204,12 +204,19 @@ struct tally {                 /* MATCHED and PENDING keys per category and curr
 	int64_t keys, amount;
 };
 
+/* Which rows a pass sees: this run's (time at or before its as_of), or the base
+ * run's (also ingested before it: row id below its counters). */
+enum view { VIEW_RUN, VIEW_BASE };
+
 struct fold {
 	sqlite3 *db;
 	struct routekey *rk;
 	int64_t run_id;
 	struct cwindow w;
-	sqlite3_stmt *events, *rows, *cases, *anomaly, *summary;
+	int64_t base_run;          /* incremental: the run built on, else 0 */
+	int64_t base_as_of;
+	int64_t base_next[2];      /* its next row ids: [0] statement rows, [1] events */
+	sqlite3_stmt *events, *rows, *cases, *anomaly, *summary, *watch;
 	int64_t anomalies;
 	/* the current order, reused */
 	char *text;
@@ -227,22 +234,55 @@ struct fold {
 		char *p;
 		size_t cap;
 	} join[2];                 /* a case's txn_ids and ledger_event_ids */
-	struct tally tally[64];
+	struct tally tally[256];
 	size_t n_tally;
 	const char *fail;          /* why the match failed, when not SQLite */
 };
 
+/* Every row of the orders matched, visible or not: a row later than as_of puts
+ * its order on the watch list.  Full match: all orders.  Incremental: the
+ * orders in temp.t_dirty. */
 static const char fold_events_sql[] =
 	"SELECT order_ref, event_time_us, event_row_id, event, amount_minor, currency, channel,"
 	" coalesce(event_id, 'row:' || event_row_id), route_key, uid, order_key"
-	" FROM ledger_events WHERE event_time_us <= ?1"
-	" ORDER BY order_ref, event_time_us, event_row_id";
+	" FROM ledger_events ORDER BY order_ref, event_time_us, event_row_id";
 
 static const char fold_rows_sql[] =
 	"SELECT order_ref, booked_at_us, row_id, type, amount_minor, currency, channel,"
 	" coalesce(txn_id, 'row:' || row_id), route_key"
-	" FROM statement_rows WHERE booked_at_us <= ?1"
-	" ORDER BY order_ref, booked_at_us, row_id";
+	" FROM statement_rows ORDER BY order_ref, booked_at_us, row_id";
+
+static const char dirty_events_sql[] =
+	"SELECT e.order_ref, e.event_time_us, e.event_row_id, e.event, e.amount_minor, e.currency,"
+	" e.channel, coalesce(e.event_id, 'row:' || e.event_row_id), e.route_key, e.uid, e.order_key"
+	" FROM temp.t_dirty AS d JOIN ledger_events AS e ON e.order_ref = d.order_ref"
+	" ORDER BY d.order_ref, e.event_time_us, e.event_row_id";
+
+static const char dirty_rows_sql[] =
+	"SELECT s.order_ref, s.booked_at_us, s.row_id, s.type, s.amount_minor, s.currency, s.channel,"
+	" coalesce(s.txn_id, 'row:' || s.row_id), s.route_key"
+	" FROM temp.t_dirty AS d JOIN statement_rows AS s ON s.order_ref = d.order_ref"
+	" ORDER BY d.order_ref, s.booked_at_us, s.row_id";
+
+/* The base: the latest successful run with the same windows, an as_of not
+ * after this one's, and recorded counters. */
+static const char base_sql[] =
+	"SELECT run_id, as_of_us, next_statement_row_id, next_event_row_id FROM runs"
+	" WHERE status = 'OK' AND as_of_us <= ?1 AND grace_us = ?2 AND window_us = ?3"
+	" AND next_statement_row_id IS NOT NULL AND next_event_row_id IS NOT NULL"
+	" ORDER BY as_of_us DESC, run_id DESC LIMIT 1";
+
+/* Orders that may have changed since the base: new rows, watched, open cases. */
+static const char dirty_sql[] =
+	"DROP TABLE IF EXISTS temp.t_dirty;"
+	"CREATE TEMP TABLE t_dirty (order_ref TEXT PRIMARY KEY) WITHOUT ROWID;"
+	"INSERT OR IGNORE INTO temp.t_dirty SELECT order_ref FROM statement_rows WHERE row_id >= :stmt;"
+	"INSERT OR IGNORE INTO temp.t_dirty SELECT order_ref FROM ledger_events WHERE event_row_id >= :event;"
+	"INSERT OR IGNORE INTO temp.t_dirty SELECT order_ref FROM run_watch WHERE run_id = :base;"
+	"INSERT OR IGNORE INTO temp.t_dirty SELECT order_ref FROM run_cases"
+	" WHERE run_id = :base AND status = 'open';";
+
+static const char fold_watch_sql[] = "INSERT INTO run_watch (run_id, order_ref) VALUES (?1, ?2)";
 
 static const char fold_case_sql[] =
 	"INSERT INTO run_cases (run_id, case_id, category, action, status, order_ref, channel, currency,"
@@ -577,12 +617,14 @@ static int write_case(struct fold *f, const char *ref, int ki, const struct cord
 	return 0;
 }
 
-static int tally_add(struct fold *f, const struct ckey *c)
+/* Add (SIGN 1) or take away (SIGN -1) KEYS keys of AMOUNT to a summary line. */
+static int tally_add(struct fold *f, const char *category, const char *currency, int64_t keys,
+		     int64_t amount, int sign)
 {
 	size_t i;
 
 	for (i = 0; i < f->n_tally; i++)
-		if (f->tally[i].category == c->category && strcmp(f->tally[i].currency, c->currency) == 0)
+		if (strcmp(f->tally[i].category, category) == 0 && strcmp(f->tally[i].currency, currency) == 0)
 			break;
 	if (i == f->n_tally) {
 		if (i == sizeof(f->tally) / sizeof(f->tally[0])) {
@@ -590,36 +632,62 @@ static int tally_add(struct fold *f, const struct ckey *c)
 			return -1;
 		}
 		memset(&f->tally[i], 0, sizeof(f->tally[i]));
-		f->tally[i].category = c->category;
-		memcpy(f->tally[i].currency, c->currency, 4);
+		f->tally[i].category = strcmp(category, "MATCHED") == 0 ? "MATCHED" : "PENDING";
+		snprintf(f->tally[i].currency, sizeof(f->tally[i].currency), "%s", currency);
 		f->n_tally++;
 	}
-	f->tally[i].keys++;
-	if (__builtin_add_overflow(f->tally[i].amount, c->case_amount, &f->tally[i].amount)) {
+	f->tally[i].keys += sign * keys;
+	if (sign < 0 ? __builtin_sub_overflow(f->tally[i].amount, amount, &f->tally[i].amount)
+		     : __builtin_add_overflow(f->tally[i].amount, amount, &f->tally[i].amount)) {
 		f->fail = "a summary amount overflows 64-bit minor units";
 		return -1;
 	}
 	return 0;
 }
 
-/* Fold, count, classify and record the order whose rows are in f. */
-static int match_order(struct fold *f, const char *ref)
+static int visible(const struct fold *f, enum view v, int64_t time_us, int64_t row_id, int ledger)
+{
+	if (v == VIEW_RUN)
+		return time_us <= f->w.as_of_us;
+	return time_us <= f->base_as_of && row_id < f->base_next[ledger];
+}
+
+/*
+ * Fold, count and classify the order whose rows are in f, as view V sees them.
+ * This run's view records the order's anomalies and cases and adds its MATCHED
+ * and PENDING keys to the summary (and says in *WATCH whether the order must be
+ * matched again by the next run); the base run's view takes away what the base
+ * run counted for it, so that an incremental summary equals a full one.
+ */
+static int match_view(struct fold *f, const char *ref, enum view v, int *watch)
 {
 	struct order_fold o;
 	struct corder co;
+	struct cwindow w = f->w;
 	size_t i, paid_channel = 0, paid_event = 0, cancel_event = 0;
 	int have_paid_event = 0, have_cancel_event = 0;
-	int64_t overdue_before = f->w.as_of_us - f->w.window_us;
+	int64_t overdue_before;
 
+	if (v == VIEW_BASE)
+		w.as_of_us = f->base_as_of;
+	overdue_before = w.as_of_us - w.window_us;
 	memset(&o, 0, sizeof(o));
 	f->n_key = 0;
+	co.known = 0;
 	for (i = 0; i < f->n_ev; i++) {
 		struct mev *e = &f->ev[i];
 		const char *event = f->text + e->event;
 		enum order_state before = o.state;
 		int expects;
-		const char *reason = match_apply_event(&o, event, e->amount, e->currency, &expects);
+		const char *reason;
 
+		e->key = -1;
+		if (!visible(f, v, e->time_us, e->row_id, 1)) {
+			*watch = 1;
+			continue;
+		}
+		co.known = 1;
+		reason = match_apply_event(&o, event, e->amount, e->currency, &expects);
 		if (reason == NULL && strcmp(event, "PAID") == 0) {
 			paid_channel = e->channel;
 			paid_event = e->id;
@@ -643,14 +711,20 @@ static int match_order(struct fold *f, const char *ref)
 			/* Past the settlement window: strictly before as-of minus the window. */
 			f->ck[k].overdue += e->time_us < overdue_before;
 		}
-		if (reason && write_anomaly(f, ref, e, reason))
+		if (reason && v == VIEW_RUN && write_anomaly(f, ref, e, reason))
 			return -1;
 	}
 	for (i = 0; i < f->n_row; i++) {
 		struct mrow *r = &f->row[i];
-		int k = key_for(f, r->route, r->refund, r->channel, r->currency, r->amount);
 		struct ckey *c;
+		int k;
 
+		r->key = -1;
+		if (!visible(f, v, r->time_us, r->row_id, 0)) {
+			*watch = 1;
+			continue;
+		}
+		k = key_for(f, r->route, r->refund, r->channel, r->currency, r->amount);
 		if (k < 0)
 			return -1;
 		r->key = k;
@@ -663,25 +737,51 @@ static int match_order(struct fold *f, const char *ref)
 	}
 	for (i = 0; i < f->n_key; i++)
 		f->ck[i].channel = f->text + f->key[i].channel;
-	co.known = f->n_ev > 0;
 	co.state = match_state_name(o.state);
 	co.paid = o.state == ST_PAID || o.state == ST_REFUNDED;
 	co.paid_channel = co.paid ? f->text + paid_channel : NULL;
 	co.paid_currency = co.paid ? o.paid_currency : NULL;
 	co.paid_amount = co.paid ? o.paid_amount : 0;
-	if (classify_order(&co, f->ck, f->n_key, &f->w)) {
+	if (classify_order(&co, f->ck, f->n_key, &w)) {
 		f->fail = "a case amount overflows 64-bit minor units";
 		return -1;
 	}
 	for (i = 0; i < f->n_key; i++) {
-		if (!classify_is_case(f->ck[i].category)) {
-			if (strcmp(f->ck[i].category, "EXPLAINED") != 0 && tally_add(f, &f->ck[i]))
+		const struct ckey *c = &f->ck[i];
+
+		if (!classify_is_case(c->category)) {
+			if (strcmp(c->category, "EXPLAINED") == 0)
+				continue;
+			if (strcmp(c->category, "PENDING") == 0)
+				*watch = 1;
+			if (tally_add(f, c->category, c->currency, 1, c->case_amount, v == VIEW_RUN ? 1 : -1))
 				return -1;
 			continue;
 		}
-		if (write_case(f, ref, (int)i, &co, have_paid_event ? f->text + paid_event : NULL,
+		if (v == VIEW_RUN &&
+		    write_case(f, ref, (int)i, &co, have_paid_event ? f->text + paid_event : NULL,
 			       have_cancel_event ? f->text + cancel_event : NULL))
 			return -1;
+	}
+	return 0;
+}
+
+static int match_order(struct fold *f, const char *ref)
+{
+	int watch = 0, base_watch = 0;
+
+	if (f->base_run && match_view(f, ref, VIEW_BASE, &base_watch))
+		return -1;
+	if (match_view(f, ref, VIEW_RUN, &watch))
+		return -1;
+	if (watch) {
+		sqlite3_bind_int64(f->watch, 1, f->run_id);
+		sqlite3_bind_text(f->watch, 2, ref, -1, SQLITE_STATIC);
+		if (sqlite3_step(f->watch) != SQLITE_DONE) {
+			sqlite3_reset(f->watch);
+			return -1;
+		}
+		sqlite3_reset(f->watch);
 	}
 	return 0;
 }
@@ -700,8 +800,6 @@ static int fold_all(struct fold *f)
 	size_t ref_cap = 0;
 	int ld, rd, status = -1;
 
-	sqlite3_bind_int64(l, 1, f->w.as_of_us);
-	sqlite3_bind_int64(r, 1, f->w.as_of_us);
 	ld = step_done(l);
 	rd = step_done(r);
 	while (ld == 0 || rd == 0) {
@@ -750,6 +848,9 @@ static int write_tallies(struct fold *f)
 	for (i = 0; i < f->n_tally; i++) {
 		sqlite3_stmt *st = f->summary;
 
+		if (f->tally[i].keys == 0)
+			continue;
+
 		sqlite3_bind_int64(st, 1, f->run_id);
 		sqlite3_bind_text(st, 2, f->tally[i].category, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 3, f->tally[i].currency, -1, SQLITE_STATIC);
@@ -771,6 +872,7 @@ static void fold_free(struct fold *f)
 	sqlite3_finalize(f->cases);
 	sqlite3_finalize(f->anomaly);
 	sqlite3_finalize(f->summary);
+	sqlite3_finalize(f->watch);
 	free(f->text);
 	free(f->ev);
 	free(f->row);
@@ -813,6 +915,100 @@ static int fill_actions(sqlite3 *db)
 	return 0;
 }
 
+/* The run to build on, if any: f->base_* set, or left 0 for a full match. */
+static int find_base(struct fold *f, const struct match_options *opts)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if (opts->full)
+		return 0;
+	if (sqlite3_prepare_v2(f->db, base_sql, -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_int64(st, 1, opts->as_of_us);
+	sqlite3_bind_int64(st, 2, opts->grace_us);
+	sqlite3_bind_int64(st, 3, opts->window_us);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		f->base_run = sqlite3_column_int64(st, 0);
+		f->base_as_of = sqlite3_column_int64(st, 1);
+		f->base_next[0] = sqlite3_column_int64(st, 2);
+		f->base_next[1] = sqlite3_column_int64(st, 3);
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* Start the summary from the base run's MATCHED and PENDING lines. */
+static int load_base_tallies(struct fold *f)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if (sqlite3_prepare_v2(f->db, "SELECT category, currency, cases, amount_minor FROM run_summary"
+				      " WHERE run_id = ?1 AND category IN ('MATCHED', 'PENDING')",
+			       -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_int64(st, 1, f->base_run);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if (tally_add(f, (const char *)sqlite3_column_text(st, 0), (const char *)sqlite3_column_text(st, 1),
+			      sqlite3_column_int64(st, 2), sqlite3_column_int64(st, 3), 1))
+			break;
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* The next row ids now: what this run covers, recorded for the next one. */
+static int read_counters(struct store *s, int64_t next[2])
+{
+	static const char *const names[2] = { "next_row_id.statement", "next_row_id.ledger" };
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		char buf[32], *end;
+		int rc = store_setting_get(s, names[i], buf, sizeof(buf));
+
+		if (rc < 0)
+			return -1;
+		next[i] = rc == 1 ? strtoll(buf, &end, 10) : 1;
+		if (rc == 1 && (*end != '\0' || next[i] < 1))
+			return -1;
+	}
+	return 0;
+}
+
+static int prepare_cursors(struct fold *f, struct store *s)
+{
+	static const char *const run_names[] = { ":run", ":stmt", ":event", ":base" };
+	int64_t next[2], run_values[4];
+
+	if (read_counters(s, next))
+		return -1;
+	run_values[0] = f->run_id;
+	run_values[1] = next[0];
+	run_values[2] = next[1];
+	run_values[3] = f->base_run;
+	if (store_exec_script(s, "UPDATE runs SET next_statement_row_id = :stmt, next_event_row_id = :event,"
+				 " match_mode = CASE WHEN :base > 0 THEN 'incremental' ELSE 'full' END,"
+				 " base_run_id = nullif(:base, 0) WHERE run_id = :run;",
+			      run_names, run_values, 4))
+		return -1;
+	if (f->base_run) {
+		static const char *const names[] = { ":stmt", ":event", ":base" };
+		int64_t values[3];
+
+		values[0] = f->base_next[0];
+		values[1] = f->base_next[1];
+		values[2] = f->base_run;
+		if (store_exec_script(s, dirty_sql, names, values, 3) || load_base_tallies(f))
+			return -1;
+		return sqlite3_prepare_v2(f->db, dirty_events_sql, -1, &f->events, NULL) != SQLITE_OK ||
+		       sqlite3_prepare_v2(f->db, dirty_rows_sql, -1, &f->rows, NULL) != SQLITE_OK ? -1 : 0;
+	}
+	return sqlite3_prepare_v2(f->db, fold_events_sql, -1, &f->events, NULL) != SQLITE_OK ||
+	       sqlite3_prepare_v2(f->db, fold_rows_sql, -1, &f->rows, NULL) != SQLITE_OK ? -1 : 0;
+}
+
 int match_run(struct store *s, struct routekey *rk, const struct match_options *opts,
 	      struct match_result *res)
 {
@@ -838,8 +1034,8 @@ int match_run(struct store *s, struct routekey *rk, const struct match_options *
 	f->run_id = opts->run_id;
 	what = "cannot fold the ledger";
 	if (sqlite3_exec(db, fold_setup_sql, NULL, NULL, NULL) != SQLITE_OK || fill_actions(db) ||
-	    sqlite3_prepare_v2(db, fold_events_sql, -1, &f->events, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(db, fold_rows_sql, -1, &f->rows, NULL) != SQLITE_OK ||
+	    find_base(f, opts) || prepare_cursors(f, s) ||
+	    sqlite3_prepare_v2(db, fold_watch_sql, -1, &f->watch, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(db, fold_case_sql, -1, &f->cases, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(db, fold_anomaly_sql, -1, &f->anomaly, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(db, fold_summary_sql, -1, &f->summary, NULL) != SQLITE_OK ||

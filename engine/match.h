@@ -28,6 +28,8 @@ struct match_options {
 	const char *business_date; /* NULL unless a job gives one */
 	int64_t run_id;            /* the RUNNING run (runlog.h) the match belongs to; it is
 				    * left RUNNING: the caller finishes it */
+	int full;                  /* match every order, even when a previous run could be
+				    * built on (incremental match, the default) */
 };
 
 struct match_result {

@@ -86,6 +86,27 @@ CREATE UNIQUE INDEX statement_rows_uid ON statement_rows (uid) WHERE uid IS NOT 
 CREATE UNIQUE INDEX ledger_events_id ON ledger_events (event_id) WHERE event_id IS NOT NULL;
 CREATE UNIQUE INDEX ledger_events_uid ON ledger_events (uid) WHERE event_id IS NULL;
 
+-- Rows in ingest order: what a run adds to the previous one (incremental match).
+CREATE INDEX statement_rows_row ON statement_rows (row_id);
+CREATE INDEX ledger_events_row ON ledger_events (event_row_id);
+
+-- Incremental matching.  A run records the row-id counters it saw, and the
+-- orders whose outcome may change without a new row: a PENDING key (its
+-- window may pass) or a row later than its as_of (it becomes visible).  The
+-- next run with the same windows and a later or equal as_of then matches only
+-- the orders with new rows, on this watch list, or with an open case, and
+-- carries the MATCHED and PENDING totals of the others over (engine/match.c).
+ALTER TABLE runs ADD COLUMN next_statement_row_id INTEGER; -- NULL: not a base for the next run
+ALTER TABLE runs ADD COLUMN next_event_row_id INTEGER;
+ALTER TABLE runs ADD COLUMN match_mode TEXT CHECK (match_mode IN ('full', 'incremental'));
+ALTER TABLE runs ADD COLUMN base_run_id INTEGER REFERENCES runs (run_id); -- incremental: the run built on
+
+CREATE TABLE run_watch (
+    run_id        INTEGER NOT NULL REFERENCES runs (run_id),
+    order_ref     TEXT NOT NULL,
+    PRIMARY KEY (run_id, order_ref)
+) WITHOUT ROWID;
+
 -- Same view as version 1, over the new tables.
 CREATE VIEW v_order_status AS
 WITH refs AS (
