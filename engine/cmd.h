@@ -13,6 +13,7 @@
 int cmd_check_profile(int argc, char **argv);
 int cmd_ingest(int argc, char **argv);
 int cmd_match(int argc, char **argv);
+int cmd_merge(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_show(int argc, char **argv);
 int cmd_run(int argc, char **argv);

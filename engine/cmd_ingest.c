@@ -22,7 +22,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: recon ingest --db PATH --profile PROFILE [--channel NAME]\n"
-		"                    [--max-reject-share SHARE] [--key-file PATH] FILE...\n\n"
+		"                    [--max-reject-share SHARE] [--key-file PATH] [--shard K/N] FILE...\n\n"
 		"Read each FILE through PROFILE (a shipped profile's name, or a profile file's\n"
 		"path) into the database at PATH, created if needed.  Each file is one\n"
 		"transaction; a file whose bytes were ingested before is skipped.\n\n"
@@ -32,7 +32,10 @@ static void usage(FILE *f)
 		"                          rejected (default: the profile's, else 1%%)\n"
 		"  --key-file PATH         make route and order keys with HMAC-SHA-256 under\n"
 		"                          this secret (every ingest into one database must\n"
-		"                          use the same key)\n");
+		"                          use the same key)\n"
+		"  --shard K/N             keep only the orders of shard K of N (0 <= K < N):\n"
+		"                          each shard has its own database, and recon merge\n"
+		"                          combines their runs\n");
 }
 
 int cmd_ingest(int argc, char **argv)
@@ -43,11 +46,12 @@ int cmd_ingest(int argc, char **argv)
 		{ "channel", required_argument, NULL, 'c' },
 		{ "max-reject-share", required_argument, NULL, 's' },
 		{ "key-file", required_argument, NULL, 'k' },
+		{ "shard", required_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *db = NULL, *profile_name = NULL, *key_file = NULL;
-	struct ingest_options opts = { NULL, -1 };
+	struct ingest_options opts = { NULL, -1, 0, 0 };
 	struct profile *p = NULL;
 	struct store *s = NULL;
 	struct routekey *rk = NULL;
@@ -63,6 +67,12 @@ int cmd_ingest(int argc, char **argv)
 		case 'p': profile_name = optarg; break;
 		case 'c': opts.channel = optarg; break;
 		case 'k': key_file = optarg; break;
+		case 'S':
+			if (ingest_parse_shard(optarg, &opts.shard_k, &opts.shard_n)) {
+				fprintf(stderr, "recon ingest: --shard takes K/N with 0 <= K < N <= 1024, not '%s'\n", optarg);
+				return EX_USAGE;
+			}
+			break;
 		case 's':
 			opts.reject_share_ppm = profile_parse_share(optarg);
 			if (opts.reject_share_ppm < 0) {
@@ -111,7 +121,8 @@ int cmd_ingest(int argc, char **argv)
 		status = EX_SOFTWARE;
 		goto out;
 	}
-	if (ingest_check_key_mode(s, key_len ? key_sha : NULL)) {
+	if (ingest_check_key_mode(s, key_len ? key_sha : NULL) ||
+	    ingest_check_shard(s, opts.shard_k, opts.shard_n)) {
 		status = EX_USAGE;
 		goto out;
 	}

@@ -38,7 +38,7 @@ static void run_usage(FILE *f)
 {
 	fprintf(f,
 		"usage: recon run JOB [--date YYYY-MM-DD] [--as-of TIMESTAMP] [--db PATH] [--out DIR]\n"
-		"                 [--fail-on-cases] [--full-match]\n\n"
+		"                 [--fail-on-cases] [--full-match] [--shard K/N]\n\n"
 		"Run the job file JOB for one business date: ingest every source file of that\n"
 		"date (already ingested files are skipped), match as of the end of the date in\n"
 		"the job's time zone, and write the reports to the job's output directory.\n"
@@ -49,7 +49,9 @@ static void run_usage(FILE *f)
 		"  --out DIR         write the reports here instead of the job's output\n"
 		"  --fail-on-cases   exit 3 when the run finds cases no earlier run found\n"
 		"  --full-match      match every order, not only those that may have changed\n"
-		"                    since the previous run (the reports are the same)\n");
+		"                    since the previous run (the reports are the same)\n"
+		"  --shard K/N       only the orders of shard K of N, into this shard's own\n"
+		"                    database (--db); recon merge combines the shards\n");
 }
 
 static int64_t now_ms(void)
@@ -96,7 +98,7 @@ static char *params_json(struct store *s, const struct job *j, const char *date,
 
 /* Ingest every file of every source for DATE into run RUN.  Returns a sysexits status. */
 static int ingest_sources(struct store *s, struct routekey *rk, const struct job *j, const char *date,
-			  int64_t run)
+			  int64_t run, const uint32_t shard[2])
 {
 	size_t i, k;
 	int status = 0;
@@ -135,7 +137,7 @@ static int ingest_sources(struct store *s, struct routekey *rk, const struct job
 				status = EX_IOERR;
 		}
 		for (k = 0; rc == 0 && k < g.gl_pathc; k++) {
-			struct ingest_options io = { src->channel, j->reject_share_ppm };
+			struct ingest_options io = { src->channel, j->reject_share_ppm, shard[0], shard[1] };
 			struct ingest_result res;
 			int st = ingest_file(s, p, rk, g.gl_pathv[k], &io, &res);
 
@@ -170,6 +172,7 @@ int cmd_run(int argc, char **argv)
 		{ "out", required_argument, NULL, 'o' },
 		{ "fail-on-cases", no_argument, NULL, 'f' },
 		{ "full-match", no_argument, NULL, 'F' },
+		{ "shard", required_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -185,6 +188,7 @@ int cmd_run(int argc, char **argv)
 	char err[600], date[11], as_of[40], *db = NULL, *out = NULL, *params = NULL;
 	int64_t run = 0, run_no = 0, t0, ingest_ms = 0, report_ms = 0, new_cases = 0;
 	int c, status = 0, lock = -1, fail_on_cases = 0, full_match = 0;
+	uint32_t shard[2] = { 0, 0 };
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
@@ -195,6 +199,12 @@ int cmd_run(int argc, char **argv)
 		case 'o': out_arg = optarg; break;
 		case 'f': fail_on_cases = 1; break;
 		case 'F': full_match = 1; break;
+		case 'S':
+			if (ingest_parse_shard(optarg, &shard[0], &shard[1])) {
+				fprintf(stderr, "recon run: --shard takes K/N with 0 <= K < N <= 1024, not '%s'\n", optarg);
+				return EX_USAGE;
+			}
+			break;
 		case 'h': run_usage(stdout); return 0;
 		default: run_usage(stderr); return EX_USAGE;
 		}
@@ -264,7 +274,8 @@ int cmd_run(int argc, char **argv)
 		status = EX_CANTCREAT;
 		goto out;
 	}
-	if (runlog_abort_stale(s) < 0 || ingest_check_key_mode(s, key_len ? key_sha : NULL)) {
+	if (runlog_abort_stale(s) < 0 || ingest_check_key_mode(s, key_len ? key_sha : NULL) ||
+	    ingest_check_shard(s, shard[0], shard[1])) {
 		status = EX_SOFTWARE;
 		goto out;
 	}
@@ -282,7 +293,7 @@ int cmd_run(int argc, char **argv)
 	log_event(LOG_INFO, "run started", "job", j->name, "date", date, "as_of", as_of, "db", db, LOG_END);
 
 	t0 = now_ms();
-	status = ingest_sources(s, rk, j, date, run);
+	status = ingest_sources(s, rk, j, date, run, shard);
 	ingest_ms = now_ms() - t0;
 	if (status)
 		goto failed;

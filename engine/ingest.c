@@ -31,7 +31,9 @@ struct ingest_ctx {
 	int64_t rows_seen;         /* records handed to on_row so far */
 	int64_t bytes_total;       /* the file's size, for the progress display */
 	const struct normalize_file_result *nr;
+	const struct ingest_options *opts;
 	struct store_counts c;
+	int64_t other_shard;       /* good rows of orders in other shards */
 	char first_rejects[FIRST_REJECTS][200];
 	size_t n_first;
 };
@@ -50,7 +52,11 @@ static int db_error(struct ingest_ctx *x)
 static int reject(struct ingest_ctx *x, const struct reader_record *rec, const char *field,
 		  const char *reason)
 {
-	if (store_quarantine(x->s, x->file_id, rec->line, field, reason, rec->raw, rec->raw_len))
+	/* Every shard counts a reject (the refusal share is the same in all); only
+	 * shard 0 keeps it, so that merged reports list it once. */
+	int keep = x->opts->shard_n == 0 || x->opts->shard_k == 0;
+
+	if (keep && store_quarantine(x->s, x->file_id, rec->line, field, reason, rec->raw, rec->raw_len))
 		return db_error(x);
 	x->c.rejected++;
 	if (x->n_first < FIRST_REJECTS) {
@@ -164,6 +170,14 @@ static int on_row(void *ctx, const struct reader_record *rec, enum normalize_res
 		return 0;
 	if (result == NORMALIZE_REJECT)
 		return reject(x, rec, field, reason);
+	if (x->opts->shard_n) {
+		if (routekey_order(x->rk, r->order_ref, order))
+			return reject(x, rec, NULL, "values too long to key");
+		if (ingest_shard_of(order, x->opts->shard_n) != x->opts->shard_k) {
+			x->other_shard++;
+			return 0;
+		}
+	}
 	rc = make_row(x, r, &row, uid, route, order);
 	if (rc == -2)
 		return db_error(x);
@@ -247,7 +261,7 @@ out:
 
 static int refuse_for_rejects(struct ingest_ctx *x, long ppm)
 {
-	int64_t considered = x->c.inserted + x->c.duplicate + x->c.conflict + x->c.rejected;
+	int64_t considered = x->c.inserted + x->c.duplicate + x->c.conflict + x->c.rejected + x->other_shard;
 	char rejected[24], total[24], limit[32], first[FIRST_REJECTS * 200 + 8];
 	size_t i, pos;
 
@@ -306,6 +320,7 @@ int ingest_file(struct store *s, struct profile *p, struct routekey *rk, const c
 	x->s = s;
 	x->p = p;
 	x->rk = rk;
+	x->opts = opts;
 	x->path = path;
 	memset(&sf, 0, sizeof(sf));
 	sf.sha256 = sha;
@@ -364,6 +379,62 @@ done:
 		log_event(LOG_ERROR, "rollback failed", "file", path, "error", store_errmsg(s), LOG_END);
 	free(x);
 	return status;
+}
+
+uint32_t ingest_shard_of(const unsigned char order_key[ROUTEKEY_LEN], uint32_t n)
+{
+	uint64_t v = 0;
+	int i;
+
+	for (i = 0; i < 8; i++)
+		v = v << 8 | order_key[i];
+	return n ? (uint32_t)(v % n) : 0;
+}
+
+int ingest_parse_shard(const char *text, uint32_t *k, uint32_t *n)
+{
+	char *end;
+	unsigned long a, b;
+
+	if (text[0] < '0' || text[0] > '9')
+		return -1;
+	a = strtoul(text, &end, 10);
+	if (*end != '/' || end[1] < '0' || end[1] > '9')
+		return -1;
+	b = strtoul(end + 1, &end, 10);
+	if (*end != '\0' || b < 1 || b > 1024 || a >= b)
+		return -1;
+	*k = (uint32_t)a;
+	*n = (uint32_t)b;
+	return 0;
+}
+
+int ingest_check_shard(struct store *s, uint32_t k, uint32_t n)
+{
+	char want[32], have[32];
+	int rc;
+
+	if (n)
+		snprintf(want, sizeof(want), "%u/%u", k, n);
+	else
+		snprintf(want, sizeof(want), "all");
+	rc = store_setting_get(s, "shard", have, sizeof(have));
+	if (rc < 0)
+		goto db;
+	if (rc == 1) {
+		if (strcmp(have, want) == 0)
+			return 0;
+		log_event(LOG_ERROR, "this database holds another shard; give each shard its own database",
+			  "database_shard", have, "this_shard", want, LOG_END);
+		return -1;
+	}
+	if (store_begin(s) || store_setting_set(s, "shard", want) || store_commit(s))
+		goto db;
+	return 0;
+db:
+	log_event(LOG_ERROR, "database error", "error", store_errmsg(s), LOG_END);
+	store_rollback(s);
+	return -1;
 }
 
 int ingest_check_key_mode(struct store *s, const unsigned char *key_sha256)

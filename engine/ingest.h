@@ -18,6 +18,7 @@
 struct ingest_options {
 	const char *channel;     /* overrides the profile's channel, or NULL */
 	long reject_share_ppm;   /* -1: the profile's (default 1%) */
+	uint32_t shard_k, shard_n; /* keep only orders of shard K of N (N 0: all) */
 };
 
 struct ingest_result {
@@ -41,5 +42,17 @@ int ingest_file(struct store *s, struct profile *p, struct routekey *rk, const c
  * keys were made another way.  KEY_SHA256 is NULL for plain SHA-256.
  */
 int ingest_check_key_mode(struct store *s, const unsigned char *key_sha256);
+
+/*
+ * Shards (SPEC section 8): an order belongs to shard K of N when the first eight
+ * bytes of its order key, read as a big-endian number, are K modulo N, so that
+ * every row of an order, and every route key made from it, is in one shard.
+ * ingest_parse_shard reads "K/N" (0 <= K < N <= 1024); returns 0 or -1.
+ * ingest_check_shard records the database's shard the first time ("K/N", or
+ * "all" for N 0) and refuses (-1, logged) a database holding another one.
+ */
+int ingest_parse_shard(const char *text, uint32_t *k, uint32_t *n);
+int ingest_check_shard(struct store *s, uint32_t k, uint32_t n);
+uint32_t ingest_shard_of(const unsigned char order_key[ROUTEKEY_LEN], uint32_t n);
 
 #endif

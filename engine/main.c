@@ -27,6 +27,7 @@ static const struct command commands[] = {
 	{ "check-profile", cmd_check_profile, "parse a file with a profile and show what it yields" },
 	{ "ingest", cmd_ingest, "read statement or ledger files into the database" },
 	{ "match", cmd_match, "match ledger and statements as of a time; record the cases" },
+	{ "merge", cmd_merge, "combine the databases of a job's shards into one run history" },
 	{ "report", cmd_report, "write a run's reports (CSV, JSON, text, Prometheus)" },
 	{ "run", cmd_run, "run a job for a business date: ingest, match, report" },
 	{ "runs", cmd_runs, "list the runs: numbers, status, inputs, cases, timings" },

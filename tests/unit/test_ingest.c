@@ -140,7 +140,7 @@ static void use_profile_text(const char *text)
 /* Ingest PATH with the current profile; stderr is kept in fx.captured. */
 static int ingest(const char *path)
 {
-	struct ingest_options o = { NULL, -1 };
+	struct ingest_options o = { NULL, -1, 0, 0 };
 	char cap[160];
 	int saved, fd, status;
 	FILE *f;
@@ -643,6 +643,43 @@ static void test_ingest_key_mode_is_recorded_and_enforced(void **state)
 
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
+/* "K/N" with 0 <= K < N <= 1024, nothing else. */
+static void test_ingest_parse_shard(void **state)
+{
+	uint32_t k = 99, n = 99;
+	static const char *const bad[] = { "", "1", "4/4", "0/0", "-1/4", "1/-4", "1/4x", " 1/4", "1/1025",
+					   "a/4", "1/", "/4", "99999999999999999999/4" };
+	size_t i;
+
+	(void)state;
+	assert_int_equal(ingest_parse_shard("0/1", &k, &n), 0);
+	assert_int_equal(k, 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(ingest_parse_shard("3/4", &k, &n), 0);
+	assert_int_equal(k, 3);
+	assert_int_equal(n, 4);
+	assert_int_equal(ingest_parse_shard("1023/1024", &k, &n), 0);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (ingest_parse_shard(bad[i], &k, &n) != -1)
+			fail_msg("'%s' accepted", bad[i]);
+}
+
+/* The first eight bytes of the order key, big-endian, modulo N. */
+static void test_ingest_shard_of_order_key(void **state)
+{
+	unsigned char key[ROUTEKEY_LEN];
+
+	(void)state;
+	memset(key, 0, sizeof(key));
+	key[7] = 7;
+	assert_int_equal(ingest_shard_of(key, 4), 3);
+	key[0] = 1; /* 2^56 + 7 */
+	assert_int_equal(ingest_shard_of(key, 5), (uint32_t)((UINT64_C(1) << 56 | 7) % 5));
+	key[8] = 0xff; /* beyond the first eight bytes: no effect */
+	assert_int_equal(ingest_shard_of(key, 5), (uint32_t)((UINT64_C(1) << 56 | 7) % 5));
+	assert_int_equal(ingest_shard_of(key, 1), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -667,6 +704,8 @@ int main(void)
 		T(test_ingest_ledger_events_dedupe_by_event_id),
 		T(test_ingest_stores_the_documented_route_key),
 		T(test_ingest_key_mode_is_recorded_and_enforced),
+		cmocka_unit_test(test_ingest_parse_shard),
+		cmocka_unit_test(test_ingest_shard_of_order_key),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

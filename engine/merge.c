@@ -1,0 +1,293 @@
+/*
+ * merge.c - combine shard databases (see merge.h).
+ *
+ * The shards are attached as s0, s1, ... and every statement is a UNION ALL
+ * over them.  Only those schema names, which recon makes itself, are written
+ * into the SQL text; the shard paths are bound (ATTACH ?1).
+ */
+#include "merge.h"
+
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+
+#include "log.h"
+#include "banned.h"
+
+#define MAX_SHARDS 1024
+
+struct sql {
+	char *p;
+	size_t len, cap;
+	int bad;
+};
+
+static void add(struct sql *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void add(struct sql *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	for (;;) {
+		va_start(ap, fmt);
+		n = vsnprintf(b->p ? b->p + b->len : NULL, b->p ? b->cap - b->len : 0, fmt, ap);
+		va_end(ap);
+		if (n < 0) {
+			b->bad = 1;
+			return;
+		}
+		if (b->p && b->len + (size_t)n < b->cap) {
+			b->len += (size_t)n;
+			return;
+		}
+		{
+			size_t want = (b->cap ? b->cap * 2 : 4096) + (size_t)n;
+			char *q = realloc(b->p, want);
+
+			if (q == NULL) {
+				b->bad = 1;
+				return;
+			}
+			b->p = q;
+			b->cap = want;
+		}
+	}
+}
+
+/* SELECT_LIST FROM sI.TABLE_AND_REST, for every shard, joined by UNION ALL. */
+static void each_shard(struct sql *b, size_t n, const char *select_list, const char *from)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		add(b, "%sSELECT %s FROM s%zu.%s", i ? " UNION ALL " : "", select_list, i, from);
+}
+
+static int exec(sqlite3 *db, struct sql *b, const char *what)
+{
+	int rc;
+
+	if (b->bad) {
+		log_event(LOG_ERROR, "out of memory", LOG_END);
+		return -1;
+	}
+	rc = sqlite3_exec(db, b->p, NULL, NULL, NULL);
+	if (rc != SQLITE_OK)
+		log_event(LOG_ERROR, what, "error", sqlite3_errmsg(db), LOG_END);
+	b->len = 0;
+	if (b->p)
+		b->p[0] = '\0';
+	return rc == SQLITE_OK ? 0 : -1;
+}
+
+/* The shard setting of attached schema sI: K into *K, N into *N. */
+static int shard_of(sqlite3 *db, size_t i, const char *path, unsigned *k, unsigned *n, char *mode, size_t size)
+{
+	char sql[160];
+	sqlite3_stmt *st = NULL;
+	int rc, ok = 0, app = 0;
+
+	snprintf(sql, sizeof(sql), "PRAGMA s%zu.application_id", i);
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+		app = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	if (app != 1919247726) {
+		log_event(LOG_ERROR, "not a recon database", "shard", path, LOG_END);
+		return -1;
+	}
+	snprintf(sql, sizeof(sql),
+		 "SELECT (SELECT value FROM s%zu.settings WHERE name = 'shard'),"
+		 " (SELECT value FROM s%zu.settings WHERE name = 'routekey')", i, i);
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+		log_event(LOG_ERROR, "cannot read the shard's settings (not a recon database at this version?)",
+			  "shard", path, "error", sqlite3_errmsg(db), LOG_END);
+		return -1;
+	}
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW && sqlite3_column_text(st, 0) != NULL &&
+	    sscanf((const char *)sqlite3_column_text(st, 0), "%u/%u", k, n) == 2 && *k < *n) {
+		snprintf(mode, size, "%s",
+			 sqlite3_column_text(st, 1) ? (const char *)sqlite3_column_text(st, 1) : "");
+		ok = 1;
+	}
+	sqlite3_finalize(st);
+	if (!ok) {
+		log_event(LOG_ERROR, "not a shard database: ingest it with --shard K/N", "shard", path, LOG_END);
+		return -1;
+	}
+	return 0;
+}
+
+static int attach_all(sqlite3 *db, const char *const *paths, size_t n, char *mode, size_t size)
+{
+	unsigned char *seen = calloc(n, 1);
+	size_t i;
+	int rc = -1;
+
+	if (seen == NULL)
+		return -1;
+	for (i = 0; i < n; i++) {
+		char sql[64], m[64];
+		sqlite3_stmt *st = NULL;
+		unsigned k = 0, total = 0;
+
+		snprintf(sql, sizeof(sql), "ATTACH DATABASE ?1 AS s%zu", i);
+		if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK ||
+		    sqlite3_bind_text(st, 1, paths[i], -1, SQLITE_STATIC) != SQLITE_OK ||
+		    sqlite3_step(st) != SQLITE_DONE) {
+			log_event(LOG_ERROR, "cannot open shard database", "shard", paths[i], "error",
+				  sqlite3_errmsg(db), LOG_END);
+			sqlite3_finalize(st);
+			goto out;
+		}
+		sqlite3_finalize(st);
+		if (shard_of(db, i, paths[i], &k, &total, m, sizeof(m)))
+			goto out;
+		if (total != n) {
+			char want[24], have[24];
+			snprintf(want, sizeof(want), "%zu", n);
+			snprintf(have, sizeof(have), "%u", total);
+			log_event(LOG_ERROR, "give every shard of the job, each once", "shard", paths[i],
+				  "shards_given", want, "shards_in_job", have, LOG_END);
+			goto out;
+		}
+		if (seen[k]) {
+			log_event(LOG_ERROR, "shard given twice", "shard", paths[i], LOG_END);
+			goto out;
+		}
+		seen[k] = 1;
+		if (i == 0)
+			snprintf(mode, size, "%s", m);
+		else if (strcmp(mode, m) != 0) {
+			log_event(LOG_ERROR, "shards keyed differently; use the same key file for all", "shard",
+				  paths[i], LOG_END);
+			goto out;
+		}
+	}
+	rc = 0;
+out:
+	free(seen);
+	return rc;
+}
+
+int merge_shards(struct store *merged, const char *const *paths, size_t n)
+{
+	sqlite3 *db = store_handle(merged);
+	struct sql b = { NULL, 0, 0, 0 };
+	char mode[64] = "";
+	int status = EX_SOFTWARE;
+	sqlite3_stmt *st = NULL;
+
+	if (n == 0 || n > MAX_SHARDS) {
+		log_event(LOG_ERROR, "give 1 to 1024 shard databases", LOG_END);
+		return EX_USAGE;
+	}
+	if (attach_all(db, paths, n, mode, sizeof(mode))) {
+		status = EX_DATAERR;
+		goto out;
+	}
+	if (store_begin(merged)) {
+		log_event(LOG_ERROR, "cannot write the merged database", "error", store_errmsg(merged), LOG_END);
+		goto out;
+	}
+	/* Run numbers every shard has; refuse shards whose runs disagree. */
+	add(&b, "CREATE TEMP TABLE IF NOT EXISTS m_runs (run_no INTEGER PRIMARY KEY);"
+		"DELETE FROM temp.m_runs;"
+		"INSERT INTO temp.m_runs SELECT run_no FROM (");
+	each_shard(&b, n, "run_no, as_of_us, grace_us, window_us", "runs WHERE status = 'OK'");
+	add(&b, ") GROUP BY run_no HAVING count(*) = %zu;", n);
+	if (exec(db, &b, "cannot read the shards' runs"))
+		goto fail;
+	add(&b, "SELECT count(*) FROM (SELECT run_no FROM (");
+	each_shard(&b, n, "run_no, as_of_us, grace_us, window_us", "runs WHERE status = 'OK'");
+	add(&b, ") WHERE run_no IN (SELECT run_no FROM temp.m_runs) GROUP BY run_no"
+		" HAVING count(DISTINCT as_of_us) > 1 OR count(DISTINCT grace_us) > 1"
+		" OR count(DISTINCT window_us) > 1)");
+	if (b.bad || sqlite3_prepare_v2(db, b.p, -1, &st, NULL) != SQLITE_OK || sqlite3_step(st) != SQLITE_ROW) {
+		log_event(LOG_ERROR, "cannot read the shards' runs", "error", sqlite3_errmsg(db), LOG_END);
+		goto fail;
+	}
+	if (sqlite3_column_int64(st, 0) > 0) {
+		log_event(LOG_ERROR, "the shards' runs of one number have different as-of times or windows;"
+			  " run every shard for the same dates", LOG_END);
+		status = EX_DATAERR;
+		goto fail;
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	b.len = 0;
+
+	/* Rebuild: derived data only. */
+	add(&b, "DELETE FROM run_summary; DELETE FROM run_anomalies; DELETE FROM run_cases;"
+		"DELETE FROM run_files; DELETE FROM run_watch; DELETE FROM runs;"
+		"DELETE FROM quarantine; DELETE FROM conflicts; DELETE FROM file_skips; DELETE FROM files;");
+	/* Files and rejects as shard 0 saw them, with the rows each shard kept summed. */
+	add(&b, "CREATE TEMP TABLE IF NOT EXISTS m_files (sha256 BLOB PRIMARY KEY, ins INTEGER, dup INTEGER,"
+		" conf INTEGER);"
+		"DELETE FROM temp.m_files;"
+		"INSERT INTO temp.m_files SELECT sha256, sum(rows_inserted), sum(rows_duplicate),"
+		" sum(rows_conflict) FROM (");
+	each_shard(&b, n, "sha256, rows_inserted, rows_duplicate, rows_conflict", "files");
+	add(&b, ") GROUP BY sha256;"
+		"INSERT INTO files SELECT f.file_id, f.sha256, f.path, f.kind, f.profile, f.profile_sha256,"
+		" f.channel, f.bytes, f.rows_read, m.ins, m.dup, m.conf, f.rows_rejected, f.rows_skipped,"
+		" f.ingested_at FROM s0.files AS f JOIN temp.m_files AS m ON m.sha256 = f.sha256;"
+		"INSERT INTO file_skips SELECT * FROM s0.file_skips;"
+		"INSERT INTO quarantine SELECT * FROM s0.quarantine;");
+	/* Runs by number, timings the slowest shard's. */
+	add(&b, "INSERT INTO runs (run_id, run_no, job, business_date, as_of_us, grace_us, window_us, status,"
+		" started_at, finished_at, params, ingest_ms, match_ms, report_ms)"
+		" SELECT r.run_no, r.run_no, r.job, r.business_date, r.as_of_us, r.grace_us, r.window_us, 'OK',"
+		" r.started_at, r.finished_at, r.params, t.i, t.m, t.r"
+		" FROM s0.runs AS r JOIN (SELECT run_no, max(ingest_ms) AS i, max(match_ms) AS m,"
+		" max(report_ms) AS r FROM (");
+	each_shard(&b, n, "run_no, ingest_ms, match_ms, report_ms", "runs WHERE status = 'OK'");
+	add(&b, ") GROUP BY run_no) AS t ON t.run_no = r.run_no"
+		" WHERE r.run_no IN (SELECT run_no FROM temp.m_runs);"
+		"INSERT INTO run_files SELECT r.run_no, rf.file_id FROM s0.run_files AS rf"
+		" JOIN s0.runs AS r ON r.run_id = rf.run_id WHERE r.run_no IN (SELECT run_no FROM temp.m_runs);");
+	/* Cases and anomalies: each order is in one shard. */
+	add(&b, "INSERT INTO run_cases (run_id, case_id, category, action, status, order_ref, channel, currency,"
+		" key_amount_minor, amount_minor, expected, actual, first_booked_us, last_booked_us, route_key,"
+		" txn_ids, ledger_event_ids, detail) ");
+	each_shard(&b, n,
+		   "r.run_no, c.case_id, c.category, c.action, c.status, c.order_ref, c.channel, c.currency,"
+		   " c.key_amount_minor, c.amount_minor, c.expected, c.actual, c.first_booked_us,"
+		   " c.last_booked_us, c.route_key, c.txn_ids, c.ledger_event_ids, c.detail",
+		   "run_cases AS c JOIN runs AS r ON r.run_id = c.run_id"
+		   " WHERE r.run_no IN (SELECT run_no FROM temp.m_runs)");
+	add(&b, ";INSERT INTO run_anomalies (run_id, case_id, order_ref, event_id, event, reason, channel,"
+		" currency, amount_minor, event_time_us, event_row_id) ");
+	each_shard(&b, n,
+		   "r.run_no, a.case_id, a.order_ref, a.event_id, a.event, a.reason, a.channel, a.currency,"
+		   " a.amount_minor, a.event_time_us, a.event_row_id",
+		   "run_anomalies AS a JOIN runs AS r ON r.run_id = a.run_id"
+		   " WHERE r.run_no IN (SELECT run_no FROM temp.m_runs)");
+	add(&b, ";INSERT INTO run_summary (run_id, category, currency, cases, amount_minor)"
+		" SELECT run_no, category, currency, sum(cases), sum(amount_minor) FROM (");
+	each_shard(&b, n, "r.run_no, x.category, x.currency, x.cases, x.amount_minor",
+		   "run_summary AS x JOIN runs AS r ON r.run_id = x.run_id"
+		   " WHERE r.run_no IN (SELECT run_no FROM temp.m_runs)");
+	add(&b, ") GROUP BY run_no, category, currency;");
+	if (exec(db, &b, "cannot merge the shards"))
+		goto fail;
+	if (store_setting_set(merged, "routekey", mode) || store_setting_set(merged, "shard", "merged") ||
+	    store_commit(merged)) {
+		log_event(LOG_ERROR, "cannot write the merged database", "error", store_errmsg(merged), LOG_END);
+		goto fail;
+	}
+	status = 0;
+	goto out;
+fail:
+	sqlite3_finalize(st);
+	st = NULL;
+	if (status == EX_SOFTWARE || status == EX_DATAERR)
+		store_rollback(merged);
+out:
+	free(b.p);
+	return status;
+}
