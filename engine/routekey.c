@@ -64,16 +64,23 @@ void routekey_free(struct routekey *rk)
 	free(rk);
 }
 
-/* Append the netstring "<len>:<bytes>," to BUF at *POS.  Returns 0 or -1 if full. */
+/* Append the netstring "<len>:<bytes>," to BUF at *POS.  Returns 0 or -1 if full.
+ * The length is written by hand, not with snprintf: this runs several times for
+ * every row ingested. */
 static int put_netstring(unsigned char *buf, size_t *pos, const char *s, size_t len)
 {
-	char prefix[24];
-	int n = snprintf(prefix, sizeof(prefix), "%zu:", len);
+	char digits[24];
+	size_t n = 0, v = len;
 
-	if (n < 0 || *pos + (size_t)n + len + 1 > ENCODE_MAX)
+	do {
+		digits[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	if (*pos + n + 1 + len + 1 > ENCODE_MAX)
 		return -1;
-	memcpy(buf + *pos, prefix, (size_t)n);
-	*pos += (size_t)n;
+	while (n)
+		buf[(*pos)++] = (unsigned char)digits[--n];
+	buf[(*pos)++] = ':';
 	memcpy(buf + *pos, s, len);
 	*pos += len;
 	buf[(*pos)++] = ',';

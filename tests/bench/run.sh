@@ -1,80 +1,227 @@
 #!/bin/sh
-# make bench: recon end to end (ingest, match, report) on a dataset from the
-# project's generator, from a cold database, RUNS times; prints per phase the
-# rows, the median seconds, rows/s, MB/s and the peak RSS, and writes the table
-# to tests/bench/results/DATE-ORDERS.txt.
+# make bench: recon end to end (ingest, match, report) on datasets from the
+# project's generator, from a cold database, against what a user would
+# otherwise run on the same files (the sqlite3 shell and DuckDB, peers.sh),
+# every measurement RUNS times with medians quoted; and a nightly run on top
+# of 30 days of history against the same day on an empty database.
 #
-#   BENCH_ORDERS=1000000 (default)   orders generated (about 3 CSV rows each)
-#   BENCH_RUNS=3 (default)           repetitions; medians are quoted
+#   BENCH_ORDERS="1000000" (default)  orders per dataset; several sizes give
+#                                     one table each and the growth ratio
+#   BENCH_RUNS=3                      repetitions per measurement
+#   BENCH_SHARDS=2                    parallel shard processes (0: skip)
+#   BENCH_PEERS=1                     0 skips the sqlite3 shell and DuckDB
+#   BENCH_DAYS=31                     days of the incremental test (0: skip)
+#   BENCH_DAY_ORDERS=100000           orders per day in it
 #
-# Comparisons with the sqlite3 shell and DuckDB on the same files are the
-# subject of the performance work still to come; this script measures recon.
+# Every recon result is checked against the generator's truth (summary per
+# category and currency) and every peer's output too, before any time is
+# quoted.  Tables go to stdout and to tests/bench/results/DATE-*.txt.
 set -eu
 recon=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 root=$(cd "$(dirname "$0")/../.." && pwd)
-orders=${BENCH_ORDERS:-1000000}
+bench=$root/tests/bench
+orders_list=${BENCH_ORDERS:-1000000}
 runs=${BENCH_RUNS:-3}
-data=$root/tests/bench/data/$orders
+shards=${BENCH_SHARDS:-2}
+peers=${BENCH_PEERS:-1}
+days=${BENCH_DAYS:-31}
+day_orders=${BENCH_DAY_ORDERS:-100000}
 work=$(mktemp -d "${TMPDIR:-/tmp}/recon-bench.XXXXXX")
 trap 'rm -rf "$work"' EXIT INT TERM
+today=$(date -u +%Y-%m-%d)
+mkdir -p "$bench/results"
 
-if [ ! -f "$data/params.txt" ]; then
-	echo "generating $orders orders into $data" >&2
-	python3 "$root/fixtures/gen.py" --orders "$orders" --seed 1 --out "$data" >&2
-fi
-as_of=$(sed -n 's/^as_of=//p' "$data/params.txt")
-ledger_rows=$(($(wc -l < "$data/ledger.csv") - 1))
-stmt_rows=$(($(wc -l < "$data/statement_a.csv") + $(wc -l < "$data/statement_b.csv") - 2))
-ledger_bytes=$(wc -c < "$data/ledger.csv")
-stmt_bytes=$(($(wc -c < "$data/statement_a.csv") + $(wc -c < "$data/statement_b.csv")))
+say() { echo "$*" >&2; }
 
-# One timed phase: "NAME SECONDS MAXRSS_KB" appended to $work/times.
-phase() {
-	name=$1; shift
-	/usr/bin/time -f "$name %e %M" -a -o "$work/times" "$@" > /dev/null
+# Median of the numbers on stdin.
+median() { sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+
+# timed FILE NAME CMD...: append "NAME WALL CPU RSS_KB" to FILE.
+timed() {
+	out=$1 name=$2
+	shift 2
+	/usr/bin/time -f "$name %e %U %S %M" -a -o "$out.raw" "$@" > /dev/null
+	tail -n 1 "$out.raw" | awk '{ printf "%s %s %.2f %s\n", $1, $2, $3 + $4, $5 }' >> "$out"
 }
 
-i=1
-while [ "$i" -le "$runs" ]; do
-	rm -f "$work"/t.db*
-	phase ingest_ledger "$recon" -q ingest --db "$work/t.db" --profile ledger_v1 "$data/ledger.csv"
-	phase ingest_statements "$recon" -q ingest --db "$work/t.db" --profile psp_v1 \
-		"$data/statement_a.csv" "$data/statement_b.csv"
-	phase match "$recon" -q match --db "$work/t.db" --as-of "$as_of"
-	phase report "$recon" -q report --db "$work/t.db" --out "$work/out"
-	i=$((i + 1))
+# stats FILE NAME: "WALL CPU RSS_MIB" (medians of wall and CPU, max RSS).
+stats() {
+	w=$(awk -v n="$2" '$1 == n { print $2 }' "$1" | median)
+	c=$(awk -v n="$2" '$1 == n { print $3 }' "$1" | median)
+	r=$(awk -v n="$2" '$1 == n && $4 > m { m = $4 } END { printf "%.1f", m / 1024 }' "$1")
+	echo "$w $c $r"
+}
+
+summary_of() {
+	sqlite3 -csv "$1" "SELECT category, currency, cases, amount_minor FROM run_summary
+	    WHERE run_id = (SELECT max(run_id) FROM runs WHERE status = 'OK') ORDER BY 1, 2"
+}
+
+check_truth() { # DB DATA WHAT
+	if ! summary_of "$1" | cmp -s - "$2/truth_summary.csv.body"; then
+		say "$3: the summary differs from the generator's truth; no time is quoted"
+		exit 1
+	fi
+}
+
+gen() { # DIR ARGS...
+	dir=$1
+	shift
+	if [ ! -f "$dir/params.txt" ] && [ ! -f "$dir/.done" ]; then
+		say "generating $* into $dir"
+		python3 "$root/fixtures/gen.py" "$@" --seed 1 --out "$dir" >&2
+		touch "$dir/.done"
+	fi
+}
+
+one_size() {
+	orders=$1
+	data=$bench/data/$orders
+	gen "$data" --orders "$orders"
+	tail -n +2 "$data/truth_summary.csv" > "$data/truth_summary.csv.body"
+	as_of=$(sed -n 's/^as_of=//p' "$data/params.txt")
+	lr=$(($(wc -l < "$data/ledger.csv") - 1))
+	sr=$(($(wc -l < "$data/statement_a.csv") + $(wc -l < "$data/statement_b.csv") - 2))
+	lb=$(wc -c < "$data/ledger.csv")
+	sb=$(($(wc -c < "$data/statement_a.csv") + $(wc -c < "$data/statement_b.csv")))
+	t=$work/times.$orders
+	: > "$t"
+	i=1
+	while [ "$i" -le "$runs" ]; do
+		say "recon, $orders orders, run $i of $runs"
+		rm -rf "$work"/t.db* "$work/out"
+		timed "$t" ingest_ledger "$recon" -q ingest --db "$work/t.db" --profile ledger_v1 "$data/ledger.csv"
+		timed "$t" ingest_statements "$recon" -q ingest --db "$work/t.db" --profile psp_v1 \
+			"$data/statement_a.csv" "$data/statement_b.csv"
+		timed "$t" match "$recon" -q match --db "$work/t.db" --as-of "$as_of"
+		timed "$t" report "$recon" -q report --db "$work/t.db" --out "$work/out"
+		check_truth "$work/t.db" "$data" "recon"
+		if [ "$shards" -gt 0 ]; then
+			say "recon, $orders orders, $shards shards in parallel, run $i of $runs"
+			rm -rf "$work"/s*.db* "$work"/m.db* "$work/mout"
+			timed "$t" sharded sh -c '
+				recon=$1 data=$2 as_of=$3 work=$4 n=$5
+				k=0
+				while [ "$k" -lt "$n" ]; do
+					( "$recon" -q ingest --db "$work/s$k.db" --shard "$k/$n" --profile ledger_v1 "$data/ledger.csv" &&
+					  "$recon" -q ingest --db "$work/s$k.db" --shard "$k/$n" --profile psp_v1 \
+						"$data/statement_a.csv" "$data/statement_b.csv" &&
+					  "$recon" -q match --db "$work/s$k.db" --as-of "$as_of" ) || exit 1 &
+					k=$((k + 1))
+				done
+				wait
+				k=0 dbs=
+				while [ "$k" -lt "$n" ]; do dbs="$dbs $work/s$k.db"; k=$((k + 1)); done
+				"$recon" -q merge --db "$work/m.db" --out "$work/mout" $dbs' sh \
+				"$recon" "$data" "$as_of" "$work" "$shards"
+			check_truth "$work/m.db" "$data" "recon --shard"
+		fi
+		i=$((i + 1))
+	done
+	# End to end per run: the sum of the phases of that run.
+	awk '$1 ~ /^(ingest_ledger|ingest_statements|match|report)$/ {
+		n[$1]++; k = n[$1]; w[k] += $2; c[k] += $3; if ($4 > r[k]) r[k] = $4 }
+	     END { for (k in w) printf "end_to_end %.2f %.2f %d\n", w[k], c[k], r[k] }' "$t" >> "$t"
+
+	peer_lines=
+	if [ "$peers" = 1 ]; then
+		say "sqlite3 shell and DuckDB, $orders orders, $runs runs each"
+		peer_lines=$("$bench/peers.sh" --time "$runs" "$data")
+	fi
+
+	res=$bench/results/$today-$orders.txt
+	{
+		echo "recon end to end, $orders orders ($lr ledger rows, $sr statement rows," \
+		     "$(( (lb + sb) / 1000000 )) MB of CSV), median of $runs runs, cold database"
+		printf "%-18s %10s %8s %8s %11s %7s %9s\n" phase rows wall_s cpu_s rows/s MB/s peak_MiB
+		for p in ingest_ledger ingest_statements match report end_to_end; do
+			set -- $(stats "$t" "$p")
+			case $p in
+			ingest_ledger) rows=$lr bytes=$lb ;;
+			ingest_statements) rows=$sr bytes=$sb ;;
+			match) rows=$((lr + sr)) bytes=0 ;;
+			report) rows=0 bytes=0 ;;
+			end_to_end) rows=$((lr + sr)) bytes=$((lb + sb)) ;;
+			esac
+			awk -v p="$p" -v rows="$rows" -v bytes="$bytes" -v w="$1" -v c="$2" -v r="$3" 'BEGIN {
+				printf "%-18s %10d %8.2f %8.2f %11.0f %7.1f %9.1f\n", p, rows, w, c,
+				       (w > 0 ? rows / w : 0), (w > 0 ? bytes / w / 1e6 : 0), r }'
+		done
+		echo "summary per category and currency vs the generator truth: equal (every run)"
+		echo
+		echo "the same classification, same files, median of $runs runs"
+		printf "%-36s %8s %8s %9s %14s\n" what wall_s cpu_s peak_MiB recon_wall/this
+		set -- $(stats "$t" end_to_end)
+		base=$1
+		printf "%-36s %8.2f %8.2f %9.1f %14s\n" "recon, one process" "$1" "$2" "$3" "1.00"
+		if [ "$shards" -gt 0 ]; then
+			set -- $(stats "$t" sharded)
+			awk -v w="$1" -v c="$2" -v r="$3" -v b="$base" -v n="$shards" 'BEGIN {
+				printf "%-36s %8.2f %8.2f %9.1f %14.2f\n", "recon, " n " shards in parallel + merge", w, c, r, b / w }'
+		fi
+		echo "$peer_lines" | while read -r name w c r; do
+			[ -n "$name" ] || continue
+			awk -v name="$name" -v w="$w" -v c="$c" -v r="$r" -v b="$base" 'BEGIN {
+				label = name == "duckdb" ? "DuckDB (@duckdb/node-api, 2 threads)" : "sqlite3 shell (.import + SQL)"
+				printf "%-36s %8.2f %8.2f %9.1f %14.2f\n", label, w, c, r, b / w }'
+		done
+		echo "(peer outputs checked equal to the truth; recon_wall/this: recon one process / this)"
+	} | tee "$res"
+	echo "written: ${res#$root/}" >&2
+	stats "$t" end_to_end | awk -v o="$orders" '{ print o, $1 }' >> "$work/sizes"
+}
+
+nights() {
+	data=$bench/data/nights-$days-$day_orders
+	gen "$data" --orders $((days * day_orders)) --days "$days"
+	last=$(ls -d "$data"/20* | tail -n 1)
+	t=$work/times.nights
+	: > "$t"
+	say "incremental: ingesting and matching $((days - 1)) days of history"
+	rm -f "$work"/h.db*
+	for d in $(ls -d "$data"/20* | head -n $((days - 1))); do
+		"$recon" -q ingest --db "$work/h.db" --profile ledger_v1 "$d/ledger.csv"
+		"$recon" -q ingest --db "$work/h.db" --profile psp_v1 "$d/statement_a.csv" "$d/statement_b.csv"
+		"$recon" -q match --db "$work/h.db" --as-of "$(sed -n 's/^as_of=//p' "$d/params.txt")" > /dev/null
+	done
+	sqlite3 "$work/h.db" "PRAGMA wal_checkpoint(TRUNCATE)" > /dev/null
+	as_of=$(sed -n 's/^as_of=//p' "$last/params.txt")
+	tail -n +2 "$last/truth_summary.csv" > "$last/truth_summary.csv.body"
+	i=1
+	while [ "$i" -le "$runs" ]; do
+		say "incremental: day $days, run $i of $runs"
+		rm -f "$work"/n.db* "$work"/e.db*
+		cp "$work/h.db" "$work/n.db"
+		timed "$t" night sh -c '"$1" -q ingest --db "$2" --profile ledger_v1 "$3/ledger.csv" &&
+			"$1" -q ingest --db "$2" --profile psp_v1 "$3/statement_a.csv" "$3/statement_b.csv" &&
+			"$1" -q match --db "$2" --as-of "$4"' sh "$recon" "$work/n.db" "$last" "$as_of"
+		check_truth "$work/n.db" "$last" "day $days on $((days - 1)) days"
+		timed "$t" empty sh -c '"$1" -q ingest --db "$2" --profile ledger_v1 "$3/ledger.csv" &&
+			"$1" -q ingest --db "$2" --profile psp_v1 "$3/statement_a.csv" "$3/statement_b.csv" &&
+			"$1" -q match --db "$2" --as-of "$4"' sh "$recon" "$work/e.db" "$last" "$as_of"
+		i=$((i + 1))
+	done
+	mode=$(sqlite3 "$work/n.db" "SELECT match_mode FROM runs ORDER BY run_id DESC LIMIT 1")
+	res=$bench/results/$today-nights-$days-$day_orders.txt
+	{
+		echo "nightly run (ingest + match) of day $days, $day_orders orders a day, median of $runs runs"
+		printf "%-44s %8s %8s %9s\n" what wall_s cpu_s peak_MiB
+		set -- $(stats "$t" empty)
+		e=$1
+		printf "%-44s %8.2f %8.2f %9.1f\n" "day $days on an empty database" "$1" "$2" "$3"
+		set -- $(stats "$t" night)
+		printf "%-44s %8.2f %8.2f %9.1f\n" "day $days on $((days - 1)) days of history ($mode)" "$1" "$2" "$3"
+		awk -v a="$1" -v b="$e" 'BEGIN { printf "ratio: %.2fx the empty database (target at most 1.2x)\n", a / b }'
+	} | tee "$res"
+	echo "written: ${res#$root/}" >&2
+}
+
+for n in $orders_list; do
+	one_size "$n"
 done
-# Check the result before quoting a time: the summary must equal the truth.
-sqlite3 -csv "$work/t.db" "SELECT category, currency, cases, amount_minor FROM run_summary
-    WHERE run_id = (SELECT max(run_id) FROM runs WHERE status = 'OK') ORDER BY 1, 2" > "$work/got.csv"
-if tail -n +2 "$data/truth_summary.csv" | cmp -s - "$work/got.csv"; then truth=equal; else truth=DIFFERENT; fi
-
-result=$root/tests/bench/results/$(date -u +%Y-%m-%d)-$orders.txt
-awk -v runs="$runs" -v lr="$ledger_rows" -v sr="$stmt_rows" -v lb="$ledger_bytes" -v sb="$stmt_bytes" \
-    -v orders="$orders" -v truth="$truth" '
-function median(name,   n, i, j, t, a) {
-	n = 0
-	for (i = 1; i <= cnt[name]; i++) a[++n] = sec[name, i]
-	for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
-	return a[int((n + 1) / 2)]
-}
-{ cnt[$1]++; sec[$1, cnt[$1]] = $2; if ($3 + 0 > rss[$1] + 0) rss[$1] = $3 }
-END {
-	printf "recon end to end, %d orders (%d ledger rows, %d statement rows), median of %d runs\n", orders, lr, sr, runs
-	printf "%-18s %10s %9s %12s %8s %12s\n", "phase", "rows", "seconds", "rows/s", "MB/s", "peak RSS MiB"
-	split("ingest_ledger ingest_statements match report", ph, " ")
-	rows["ingest_ledger"] = lr; rows["ingest_statements"] = sr; rows["match"] = lr + sr; rows["report"] = 0
-	bytes["ingest_ledger"] = lb; bytes["ingest_statements"] = sb; bytes["match"] = 0; bytes["report"] = 0
-	total = 0; peak = 0
-	for (k = 1; k <= 4; k++) {
-		p = ph[k]; m = median(p); total += m; if (rss[p] + 0 > peak + 0) peak = rss[p]
-		rate = (m > 0) ? rows[p] / m : 0
-		mbs = (m > 0) ? bytes[p] / m / 1e6 : 0
-		printf "%-18s %10d %9.2f %12.0f %8.1f %12.1f\n", p, rows[p], m, rate, mbs, rss[p] / 1024
-	}
-	printf "%-18s %10d %9.2f %12.0f %8.1f %12.1f\n", "end to end", lr + sr, total, (lr + sr) / total,
-	       (lb + sb) / total / 1e6, peak / 1024
-	printf "summary per category and currency vs the generator truth: %s\n", truth
-}' "$work/times" | tee "$result"
-echo "written: ${result#$root/}"
-[ "$truth" = equal ]
+if [ "$(wc -l < "$work/sizes" 2>/dev/null || echo 0)" -gt 1 ]; then
+	awk 'NR == 1 { o = $1; w = $2 } NR > 1 { printf "growth: %d orders take %.2fx the time of %d (%.1fx the orders)\n", $1, $2 / w, o, $1 / o }' "$work/sizes"
+fi
+if [ "$days" -gt 1 ]; then
+	nights
+fi
