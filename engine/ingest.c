@@ -70,8 +70,8 @@ static int reject(struct ingest_ctx *x, const struct reader_record *rec, const c
  * The row for the store, with its keys.  A row with an id is identified by it; a
  * row without one by the digest of its canonical content and its ordinal among
  * identical rows in this file (SPEC section 3), computed only then.  Events also
- * carry the digest of their id and their order key: they name a LEDGER_ANOMALY
- * case, and matching does not hold the HMAC key to recompute them.
+ * carry their order key: with the uid, it names a LEDGER_ANOMALY case, and
+ * matching does not hold the HMAC key to recompute it.
  */
 static int make_row(struct ingest_ctx *x, const struct canon_record *r, struct store_row *row,
 		    unsigned char uid[32], unsigned char route[32], unsigned char order[32])
@@ -115,13 +115,6 @@ static int make_row(struct ingest_ctx *x, const struct canon_record *r, struct s
 		cl[1] = strlen(ord);
 		if (routekey_digest(x->rk, ledger ? "ledger-uid-content-v1" : "statement-uid-content-v1",
 				    cf, cl, 2, uid))
-			return -1;
-		row->uid = uid;
-	} else if (ledger) {
-		const char *idf[1] = { r->id };
-		size_t idl[1] = { strlen(r->id) };
-
-		if (routekey_digest(x->rk, "ledger-uid-v1", idf, idl, 1, uid))
 			return -1;
 		row->uid = uid;
 	}

@@ -392,9 +392,18 @@ static int read_event(struct fold *f, sqlite3_stmt *st)
 	e->has_route = sqlite3_column_type(st, 8) != SQLITE_NULL;
 	e->key = -1;
 	if (put_col(f, st, 3, &e->event) || put_col(f, st, 6, &e->channel) || put_col(f, st, 7, &e->id) ||
-	    (e->has_route && get_blob(st, 8, e->route)) || get_blob(st, 9, e->uid) ||
-	    get_blob(st, 10, e->order_key))
+	    (e->has_route && get_blob(st, 8, e->route)) || get_blob(st, 10, e->order_key))
 		return -1;
+	/* The uid of an event with an id is the plain digest of the id (not stored). */
+	if (sqlite3_column_type(st, 9) == SQLITE_NULL) {
+		const char *id = (const char *)sqlite3_column_text(st, 7);
+		size_t len = (size_t)sqlite3_column_bytes(st, 7);
+
+		if (id == NULL || routekey_digest(f->rk, "ledger-uid-v1", &id, &len, 1, e->uid))
+			return -1;
+	} else if (get_blob(st, 9, e->uid)) {
+		return -1;
+	}
 	f->n_ev++;
 	return 0;
 }

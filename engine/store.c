@@ -97,7 +97,7 @@ static const struct stmt_def stmt_defs[Q_COUNT] = {
 		{ ":id" } },
 	[Q_EVENT_FIND_UID] = {
 		"SELECT event_row_id, order_ref, event, amount_minor, currency, event_time_us, channel, NULL"
-		" FROM ledger_events WHERE uid = :uid AND event_id IS NULL",
+		" FROM ledger_events WHERE uid = :uid",
 		{ ":uid" } },
 	[Q_QUARANTINE] = {
 		"INSERT INTO quarantine (file_id, line, field, reason, raw) VALUES (:file, :line, :field, :reason, :raw)",
@@ -480,8 +480,8 @@ static int insert_row(struct store *s, int ledger, int64_t file_id, const struct
 	    bind_int(s, ins, i++, s->next_id[ledger]) || bind_int(s, ins, i++, file_id) ||
 	    bind_int(s, ins, i++, r->line) || bind_text(s, ins, i++, has_id ? r->id : NULL))
 		return fail_stmt(s, ins);
-	/* Statement rows keep a uid only without a txn_id; every event keeps one. */
-	rc = has_id && !ledger ? sqlite3_bind_null(s->stmt[ins], s->pidx[ins][i])
+	/* A row keeps its uid only when it has no id (the id is its identity). */
+	rc = has_id ? sqlite3_bind_null(s->stmt[ins], s->pidx[ins][i])
 			       : bind_blob(s, ins, i, r->uid, STORE_KEY_LEN);
 	i++;
 	if (rc || bind_text(s, ins, i++, r->type) || bind_int(s, ins, i++, r->amount_minor) ||

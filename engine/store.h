@@ -81,8 +81,7 @@ int store_file_finish(struct store *s, int64_t file_id, const struct store_count
 
 /* One canonical row, as the store takes it. */
 struct store_row {
-	const unsigned char *uid;       /* identity digest: always for events; statement rows
-					 * store it only when they have no id */
+	const unsigned char *uid;       /* identity digest of a row without an id */
 	const unsigned char *route_key; /* NULL for events that expect nothing */
 	const unsigned char *order_key; /* events only */
 	const char *id;            /* NULL or "" when none */

@@ -13,7 +13,8 @@
 --   ledger events: event_id; an event without one by its uid likewise.
 -- Keys are still made at ingest (they may be keyed with HMAC, and matching does
 -- not hold the key): route keys on both tables, and on ledger events the order
--- key and uid that name a LEDGER_ANOMALY case.  The content digest is no longer
+-- key that, with the event's uid, names a LEDGER_ANOMALY case.  A uid made from
+-- an id (plain SHA-256 of it, schemas/routekey.md) is recomputed, not stored.  The content digest is no longer
 -- stored: a known identity with other content is still a conflict, found by
 -- comparing the kept row's fields.  Row ids are still given in ingest order, from the
 -- counters in settings ('next_row_id.statement', 'next_row_id.ledger').
@@ -52,7 +53,7 @@ CREATE TABLE ledger_events_v2 (
     file_id       INTEGER NOT NULL REFERENCES files (file_id),
     line          INTEGER NOT NULL,
     event_id      TEXT,
-    uid           BLOB NOT NULL CHECK (length(uid) = 32), -- identity digest (unique)
+    uid           BLOB CHECK (uid IS NULL OR length(uid) = 32), -- events without event_id only
     event         TEXT NOT NULL CHECK (event = 'CREATED' OR event = 'PAID' OR event = 'REFUNDED'
                                        OR event = 'CANCELLED'),
     amount_minor  INTEGER NOT NULL CHECK (amount_minor >= 0),
@@ -60,13 +61,15 @@ CREATE TABLE ledger_events_v2 (
     channel       TEXT NOT NULL,
     route_key     BLOB CHECK (route_key IS NULL OR length(route_key) = 32), -- PAID: CHARGE key, REFUNDED: REFUND key
     order_key     BLOB NOT NULL CHECK (length(order_key) = 32),
+    CHECK ((event_id IS NULL) = (uid IS NOT NULL)),
     PRIMARY KEY (order_ref, event_time_us, event_row_id)
 ) WITHOUT ROWID;
 
 INSERT INTO ledger_events_v2 (order_ref, event_time_us, event_row_id, file_id, line, event_id, uid,
                               event, amount_minor, currency, channel, route_key, order_key)
-SELECT order_ref, event_time_us, event_row_id, file_id, line, event_id, uid, event, amount_minor,
-       currency, channel, route_key, order_key
+SELECT order_ref, event_time_us, event_row_id, file_id, line, event_id,
+       CASE WHEN event_id IS NULL THEN uid END, event, amount_minor, currency, channel, route_key,
+       order_key
 FROM ledger_events;
 
 INSERT INTO settings (name, value)
@@ -79,12 +82,11 @@ DROP TABLE ledger_events;
 ALTER TABLE statement_rows_v2 RENAME TO statement_rows;
 ALTER TABLE ledger_events_v2 RENAME TO ledger_events;
 
--- Identities.  Partial indexes: a row is in exactly one of each pair.  (Every
--- event's uid is unique; only those of events without an id need looking up.)
+-- Identities.  Partial indexes: a row is in exactly one of each pair.
 CREATE UNIQUE INDEX statement_rows_txn ON statement_rows (channel, txn_id) WHERE txn_id IS NOT NULL;
 CREATE UNIQUE INDEX statement_rows_uid ON statement_rows (uid) WHERE uid IS NOT NULL;
 CREATE UNIQUE INDEX ledger_events_id ON ledger_events (event_id) WHERE event_id IS NOT NULL;
-CREATE UNIQUE INDEX ledger_events_uid ON ledger_events (uid) WHERE event_id IS NULL;
+CREATE UNIQUE INDEX ledger_events_uid ON ledger_events (uid) WHERE uid IS NOT NULL;
 
 -- Rows in ingest order: what a run adds to the previous one (incremental match).
 CREATE INDEX statement_rows_row ON statement_rows (row_id);
