@@ -402,26 +402,23 @@ int ingest_parse_shard(const char *text, uint32_t *k, uint32_t *n)
 	return 0;
 }
 
-int ingest_check_shard(struct store *s, uint32_t k, uint32_t n)
+/* Record setting NAME = WANT the first time; refuse (-1, logged with WHY and the
+ * two values under HAVE_KEY and WANT_KEY) a database where it is another value. */
+static int check_setting(struct store *s, const char *name, const char *want, const char *why,
+			 const char *have_key, const char *want_key)
 {
-	char want[32], have[32];
-	int rc;
+	char have[64];
+	int rc = store_setting_get(s, name, have, sizeof(have));
 
-	if (n)
-		snprintf(want, sizeof(want), "%u/%u", k, n);
-	else
-		snprintf(want, sizeof(want), "all");
-	rc = store_setting_get(s, "shard", have, sizeof(have));
 	if (rc < 0)
 		goto db;
 	if (rc == 1) {
 		if (strcmp(have, want) == 0)
 			return 0;
-		log_event(LOG_ERROR, "this database holds another shard; give each shard its own database",
-			  "database_shard", have, "this_shard", want, LOG_END);
+		log_event(LOG_ERROR, why, have_key, have, want_key, want, LOG_END);
 		return -1;
 	}
-	if (store_begin(s) || store_setting_set(s, "shard", want) || store_commit(s))
+	if (store_begin(s) || store_setting_set(s, name, want) || store_commit(s))
 		goto db;
 	return 0;
 db:
@@ -430,10 +427,21 @@ db:
 	return -1;
 }
 
+int ingest_check_shard(struct store *s, uint32_t k, uint32_t n)
+{
+	char want[32];
+
+	if (n)
+		snprintf(want, sizeof(want), "%u/%u", k, n);
+	else
+		snprintf(want, sizeof(want), "all");
+	return check_setting(s, "shard", want, "this database holds another shard; give each shard its own database",
+			     "database_shard", "this_shard");
+}
+
 int ingest_check_key_mode(struct store *s, const unsigned char *key_sha256)
 {
-	char want[64], have[64];
-	int rc;
+	char want[64];
 
 	if (key_sha256) {
 		char hex[65];
@@ -442,21 +450,6 @@ int ingest_check_key_mode(struct store *s, const unsigned char *key_sha256)
 	} else {
 		snprintf(want, sizeof(want), "sha256");
 	}
-	rc = store_setting_get(s, "routekey", have, sizeof(have));
-	if (rc < 0)
-		goto db;
-	if (rc == 1) {
-		if (strcmp(have, want) == 0)
-			return 0;
-		log_event(LOG_ERROR, "this database's keys were made another way; use the same key file",
-			  "database_keys", have, "these_keys", want, LOG_END);
-		return -1;
-	}
-	if (store_begin(s) || store_setting_set(s, "routekey", want) || store_commit(s))
-		goto db;
-	return 0;
-db:
-	log_event(LOG_ERROR, "database error", "error", store_errmsg(s), LOG_END);
-	store_rollback(s);
-	return -1;
+	return check_setting(s, "routekey", want, "this database's keys were made another way; use the same key file",
+			     "database_keys", "these_keys");
 }

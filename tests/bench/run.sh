@@ -5,7 +5,7 @@
 # every measurement RUNS times with medians quoted; and a nightly run on top
 # of 30 days of history against the same day on an empty database.
 #
-#   BENCH_ORDERS="1000000" (default)  orders per dataset; several sizes give
+#   BENCH_ORDERS="1000000" (default)  orders per dataset ("" for none); several give
 #                                     one table each and the growth ratio
 #   BENCH_RUNS=3                      repetitions per measurement
 #   BENCH_SHARDS=2                    parallel shard processes (0: skip)
@@ -20,7 +20,7 @@ set -eu
 recon=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 root=$(cd "$(dirname "$0")/../.." && pwd)
 bench=$root/tests/bench
-orders_list=${BENCH_ORDERS:-1000000}
+orders_list=${BENCH_ORDERS-1000000}
 runs=${BENCH_RUNS:-3}
 shards=${BENCH_SHARDS:-2}
 peers=${BENCH_PEERS:-1}
