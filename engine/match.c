@@ -272,15 +272,32 @@ static const char base_sql[] =
 	" AND next_statement_row_id IS NOT NULL AND next_event_row_id IS NOT NULL"
 	" ORDER BY as_of_us DESC, run_id DESC LIMIT 1";
 
-/* Orders that may have changed since the base: new rows, watched, open cases. */
+/* Orders that may have changed since the base: those with new rows, and those
+ * the base run watched (see match_view). */
 static const char dirty_sql[] =
 	"DROP TABLE IF EXISTS temp.t_dirty;"
 	"CREATE TEMP TABLE t_dirty (order_ref TEXT PRIMARY KEY) WITHOUT ROWID;"
 	"INSERT OR IGNORE INTO temp.t_dirty SELECT order_ref FROM statement_rows WHERE row_id >= :stmt;"
 	"INSERT OR IGNORE INTO temp.t_dirty SELECT order_ref FROM ledger_events WHERE event_row_id >= :event;"
-	"INSERT OR IGNORE INTO temp.t_dirty SELECT order_ref FROM run_watch WHERE run_id = :base;"
-	"INSERT OR IGNORE INTO temp.t_dirty SELECT order_ref FROM run_cases"
-	" WHERE run_id = :base AND status = 'open';";
+	"INSERT OR IGNORE INTO temp.t_dirty SELECT order_ref FROM run_watch WHERE run_id = :base;";
+
+/* Every other order is as the base run left it: its open cases and anomalies
+ * are carried over unchanged (anomaly cases are made from run_anomalies by
+ * match.sql). */
+static const char carry_sql[] =
+	"INSERT INTO run_cases (run_id, case_id, category, action, status, order_ref, channel, currency,"
+	" key_amount_minor, amount_minor, expected, actual, first_booked_us, last_booked_us, route_key,"
+	" txn_ids, ledger_event_ids, detail)"
+	" SELECT :run, case_id, category, action, status, order_ref, channel, currency,"
+	" key_amount_minor, amount_minor, expected, actual, first_booked_us, last_booked_us, route_key,"
+	" txn_ids, ledger_event_ids, detail FROM run_cases"
+	" WHERE run_id = :base AND status = 'open' AND category <> 'LEDGER_ANOMALY'"
+	" AND order_ref NOT IN (SELECT order_ref FROM temp.t_dirty);"
+	"INSERT INTO run_anomalies (run_id, case_id, order_ref, event_id, event, reason, channel, currency,"
+	" amount_minor, event_time_us, event_row_id)"
+	" SELECT :run, case_id, order_ref, event_id, event, reason, channel, currency, amount_minor,"
+	" event_time_us, event_row_id FROM run_anomalies"
+	" WHERE run_id = :base AND order_ref NOT IN (SELECT order_ref FROM temp.t_dirty);";
 
 static const char fold_watch_sql[] = "INSERT INTO run_watch (run_id, order_ref) VALUES (?1, ?2)";
 
@@ -762,11 +779,14 @@ static int match_view(struct fold *f, const char *ref, enum view v, int *watch)
 			if (strcmp(c->category, "EXPLAINED") == 0)
 				continue;
 			if (strcmp(c->category, "PENDING") == 0)
-				*watch = 1;
+				*watch = 1;  /* its window may pass */
 			if (tally_add(f, c->category, c->currency, 1, c->case_amount, v == VIEW_RUN ? 1 : -1))
 				return -1;
 			continue;
 		}
+		/* Its amount grows as more of its refunds pass the window. */
+		if (strcmp(c->category, "REFUND_NOT_SETTLED") == 0 && c->overdue < c->e)
+			*watch = 1;
 		if (v == VIEW_RUN &&
 		    write_case(f, ref, (int)i, &co, have_paid_event ? f->text + paid_event : NULL,
 			       have_cancel_event ? f->text + cancel_event : NULL))
@@ -924,6 +944,18 @@ static int fill_actions(sqlite3 *db)
 	return 0;
 }
 
+static int carry_over(struct fold *f, struct store *s)
+{
+	static const char *const names[] = { ":run", ":base" };
+	int64_t values[2];
+
+	if (!f->base_run)
+		return 0;
+	values[0] = f->run_id;
+	values[1] = f->base_run;
+	return store_exec_script(s, carry_sql, names, values, 2);
+}
+
 /* The run to build on, if any: f->base_* set, or left 0 for a full match. */
 static int find_base(struct fold *f, const struct match_options *opts)
 {
@@ -1048,7 +1080,7 @@ int match_run(struct store *s, struct routekey *rk, const struct match_options *
 	    sqlite3_prepare_v2(db, fold_case_sql, -1, &f->cases, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(db, fold_anomaly_sql, -1, &f->anomaly, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(db, fold_summary_sql, -1, &f->summary, NULL) != SQLITE_OK ||
-	    fold_all(f) || write_tallies(f)) {
+	    fold_all(f) || write_tallies(f) || carry_over(f, s)) {
 		if (f->fail)
 			what = f->fail;
 		goto fail;

@@ -94,10 +94,12 @@ CREATE INDEX ledger_events_row ON ledger_events (event_row_id);
 
 -- Incremental matching.  A run records the row-id counters it saw, and the
 -- orders whose outcome may change without a new row: a PENDING key (its
--- window may pass) or a row later than its as_of (it becomes visible).  The
--- next run with the same windows and a later or equal as_of then matches only
--- the orders with new rows, on this watch list, or with an open case, and
--- carries the MATCHED and PENDING totals of the others over (engine/match.c).
+-- window may pass), a REFUND_NOT_SETTLED key with refunds not yet overdue (its
+-- amount grows), or a row later than its as_of (it becomes visible).  The next
+-- run with the same windows and a later or equal as_of then matches only the
+-- orders with new rows or on this watch list; the open cases, anomalies and
+-- MATCHED and PENDING totals of every other order are carried over
+-- (engine/match.c).
 ALTER TABLE runs ADD COLUMN next_statement_row_id INTEGER; -- NULL: not a base for the next run
 ALTER TABLE runs ADD COLUMN next_event_row_id INTEGER;
 ALTER TABLE runs ADD COLUMN match_mode TEXT CHECK (match_mode IN ('full', 'incremental'));

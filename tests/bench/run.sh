@@ -219,7 +219,7 @@ nights() {
 for n in $orders_list; do
 	one_size "$n"
 done
-if [ "$(wc -l < "$work/sizes" 2>/dev/null || echo 0)" -gt 1 ]; then
+if [ -f "$work/sizes" ] && [ "$(wc -l < "$work/sizes")" -gt 1 ]; then
 	awk 'NR == 1 { o = $1; w = $2 } NR > 1 { printf "growth: %d orders take %.2fx the time of %d (%.1fx the orders)\n", $1, $2 / w, o, $1 / o }' "$work/sizes"
 fi
 if [ "$days" -gt 1 ]; then
