@@ -222,7 +222,8 @@ int merge_shards(struct store *merged, const char *const *paths, size_t n)
 	b.len = 0;
 
 	/* Rebuild: derived data only. */
-	add(&b, "DELETE FROM run_summary; DELETE FROM run_anomalies; DELETE FROM run_cases;"
+	add(&b, "DELETE FROM case_first_seen; DELETE FROM run_summary; DELETE FROM run_anomalies;"
+		"DELETE FROM run_cases;"
 		"DELETE FROM run_files; DELETE FROM run_watch; DELETE FROM runs;"
 		"DELETE FROM quarantine; DELETE FROM conflicts; DELETE FROM file_skips; DELETE FROM files;");
 	/* Files and rejects as shard 0 saw them, with the rows each shard kept summed. */
@@ -272,7 +273,9 @@ int merge_shards(struct store *merged, const char *const *paths, size_t n)
 	each_shard(&b, n, "r.run_no, x.category, x.currency, x.cases, x.amount_minor",
 		   "run_summary AS x JOIN runs AS r ON r.run_id = x.run_id"
 		   " WHERE r.run_no IN (SELECT run_no FROM temp.m_runs)");
-	add(&b, ") GROUP BY run_no, category, currency;");
+	add(&b, ") GROUP BY run_no, category, currency;"
+		"INSERT INTO case_first_seen (case_id, run_id) SELECT case_id, min(run_id) FROM run_cases"
+		" WHERE status = 'open' GROUP BY case_id;");
 	if (exec(db, &b, "cannot merge the shards"))
 		goto fail;
 	if (store_setting_set(merged, "routekey", mode) || store_setting_set(merged, "shard", "merged") ||

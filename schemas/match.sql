@@ -16,6 +16,14 @@ SELECT :run, n.case_id, 'LEDGER_ANOMALY', act.action, 'open', n.order_ref, n.cha
 FROM run_anomalies AS n JOIN t_actions AS act ON act.category = 'LEDGER_ANOMALY'
 WHERE n.run_id = :run;
 
+-- The first run that reported each open case: this one for a new case, or for
+-- a case whose first run did not succeed.
+INSERT INTO case_first_seen (case_id, run_id)
+SELECT case_id, :run FROM run_cases WHERE run_id = :run AND status = 'open'
+ON CONFLICT (case_id) DO UPDATE SET run_id = excluded.run_id
+WHERE (SELECT status FROM runs WHERE runs.run_id = case_first_seen.run_id) IS NOT 'OK'
+  AND case_first_seen.run_id <> excluded.run_id;
+
 -- Cases resolved by this run: open in the previous run (the latest successful
 -- one with an earlier as-of) and gone now; and, for a rerun of the same as-of
 -- after late files, open in the latest earlier run at this as-of and gone now.

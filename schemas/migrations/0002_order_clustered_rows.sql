@@ -111,6 +111,33 @@ CREATE TABLE run_watch (
     PRIMARY KEY (run_id, order_ref)
 ) WITHOUT ROWID;
 
+-- The first successful run that reported each case open (reports' first_seen_run,
+-- 'recon run's new cases).  It replaces looking the case up in every run's
+-- cases, whose indexes by case and by order cost a random write per open case
+-- and per night: run_cases now only grows at the end (run_id, case_id).  A run
+-- that fails after its match is replaced by the next run that reports the case.
+DROP VIEW v_open_cases;
+DROP INDEX run_cases_case;
+DROP INDEX run_cases_order;
+CREATE TABLE case_first_seen (
+    case_id       TEXT PRIMARY KEY,
+    run_id        INTEGER NOT NULL REFERENCES runs (run_id)
+) WITHOUT ROWID;
+INSERT INTO case_first_seen (case_id, run_id)
+SELECT c.case_id, min(c.run_id) FROM run_cases AS c JOIN runs AS r ON r.run_id = c.run_id
+WHERE c.status = 'open' AND r.status = 'OK'
+GROUP BY c.case_id;
+
+CREATE VIEW v_open_cases AS
+SELECT c.case_id, c.category, c.action, c.order_ref, c.channel, c.currency,
+       c.amount_minor, c.expected, c.actual, c.txn_ids, c.ledger_event_ids, c.detail,
+       (SELECT r.run_no FROM case_first_seen AS f JOIN runs AS r ON r.run_id = f.run_id
+        WHERE f.case_id = c.case_id AND r.status = 'OK') AS first_seen_run,
+       (SELECT run_no FROM runs WHERE run_id = c.run_id) AS run_no
+FROM run_cases AS c
+WHERE c.status = 'open'
+  AND c.run_id = (SELECT max(run_id) FROM runs WHERE status = 'OK');
+
 -- Same view as version 1, over the new tables.
 CREATE VIEW v_order_status AS
 WITH refs AS (

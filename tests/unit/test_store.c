@@ -204,8 +204,20 @@ static void test_store_migrates_version_1(void **state)
 		     "INSERT INTO ledger_events (event_row_id, file_id, line, uid, event_id, order_ref, event,"
 		     " amount_minor, currency, event_time_us, channel, route_key, order_key, content) VALUES"
 		     " (4, 1, 2, randomblob(32), 'E-1', 'ORD-1', 'PAID', 1234, 'USD', 1, 'stripe', randomblob(32),"
-		     "  randomblob(32), randomblob(32));");
+		     "  randomblob(32), randomblob(32));"
+		     "INSERT INTO runs (run_id, run_no, as_of_us, grace_us, window_us, status, started_at) VALUES"
+		     " (1, 1, 10, 0, 0, 'OK', 'now'), (2, NULL, 11, 0, 0, 'FAILED', 'now'), (3, 2, 12, 0, 0, 'OK', 'now');"
+		     "INSERT INTO run_cases (run_id, case_id, category, action, status, order_ref, channel, currency,"
+		     " key_amount_minor, amount_minor, expected, actual) VALUES"
+		     " (1, 'c1', 'ORPHAN_CHARGE', 'REFUND', 'open', 'ORD-1', 'stripe', 'USD', 1, 1, 0, 1),"
+		     " (2, 'c2', 'ORPHAN_CHARGE', 'REFUND', 'open', 'ORD-2', 'stripe', 'USD', 1, 1, 0, 1),"
+		     " (3, 'c1', 'ORPHAN_CHARGE', 'REFUND', 'open', 'ORD-1', 'stripe', 'USD', 1, 1, 0, 1),"
+		     " (3, 'c2', 'ORPHAN_CHARGE', 'REFUND', 'open', 'ORD-2', 'stripe', 'USD', 1, 1, 0, 1);");
 	open_ok();
+	/* First seen: the first successful run that reported the case open. */
+	assert_int_equal(query_int("SELECT run_id FROM case_first_seen WHERE case_id = 'c1'"), 1);
+	assert_int_equal(query_int("SELECT run_id FROM case_first_seen WHERE case_id = 'c2'"), 3);
+	assert_int_equal(query_int("SELECT sum(first_seen_run) FROM v_open_cases"), 3);
 	assert_int_equal(query_int("PRAGMA user_version"), 2);
 	assert_int_equal(query_int("SELECT count(*) FROM statement_rows"), 2);
 	assert_int_equal(query_int("SELECT row_id FROM statement_rows WHERE txn_id = 'T-1' AND uid IS NULL"), 7);
