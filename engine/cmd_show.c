@@ -11,7 +11,6 @@
 #include <sysexits.h>
 
 #include "cmd.h"
-#include "currency.h"
 #include "log.h"
 #include "match.h"
 #include "money.h"
@@ -37,10 +36,7 @@ static const char *text(sqlite3_stmt *st, int i)
 
 static void money(sqlite3_stmt *st, int amount_col, int currency_col, char *buf, size_t size)
 {
-	const char *cur = text(st, currency_col);
-	int exp = currency_exponent(cur, strlen(cur), NULL);
-
-	if (exp < 0 || money_format(sqlite3_column_int64(st, amount_col), exp, buf, size) < 0)
+	if (money_format_currency(sqlite3_column_int64(st, amount_col), text(st, currency_col), buf, size) < 0)
 		snprintf(buf, size, "?");
 }
 

@@ -18,7 +18,6 @@
 #include <time.h>
 
 #include "classify.h"
-#include "currency.h"
 #include "embedded_sql.h"
 #include "fault.h"
 #include "log.h"
@@ -92,15 +91,13 @@ static void sql_money(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
 	const char *cur = (const char *)sqlite3_value_text(argv[1]);
 	char buf[32];
-	int exp;
 
 	(void)argc;
 	if (sqlite3_value_type(argv[0]) != SQLITE_INTEGER || cur == NULL) {
 		sqlite3_result_error(ctx, "recon_money: amount is not an integer", -1);
 		return;
 	}
-	exp = currency_exponent(cur, strlen(cur), NULL);
-	if (exp < 0 || money_format(sqlite3_value_int64(argv[0]), exp, buf, sizeof(buf)) < 0) {
+	if (money_format_currency(sqlite3_value_int64(argv[0]), cur, buf, sizeof(buf)) < 0) {
 		sqlite3_result_error(ctx, "recon_money: unknown currency", -1);
 		return;
 	}
@@ -490,13 +487,6 @@ static int write_anomaly(struct fold *f, const char *ref, const struct mev *e, c
 	return 0;
 }
 
-static int money_text(int64_t amount, const char *currency, char *buf, size_t size)
-{
-	int exp = currency_exponent(currency, strlen(currency), NULL);
-
-	return exp < 0 || money_format(amount, exp, buf, size) < 0 ? -1 : 0;
-}
-
 /* Rows of one key in txn_ids order: by booking time, then by id text. */
 static const struct fold *sort_fold;
 
@@ -579,7 +569,7 @@ static int write_case(struct fold *f, const char *ref, int ki, const struct cord
 		only = cancel_event ? cancel_event : "";
 	if (join_ids(f, ki, 0, NULL, 0) || join_ids(f, ki, 1, only, 1))
 		return -1;
-	if (money_text(c->amount_minor, c->currency, m1, sizeof(m1)))
+	if (money_format_currency(c->amount_minor, c->currency, m1, sizeof(m1)) < 0)
 		return -1;
 	if (strcmp(cat, "DOUBLE_CHARGE") == 0)
 		snprintf(detail, sizeof(detail), "%lld charges for %lld expected of %s", a, e, m1);
@@ -607,8 +597,8 @@ static int write_case(struct fold *f, const char *ref, int ki, const struct cord
 		snprintf(detail, sizeof(detail), "%lld refunds for %lld recorded of %s", a, e, m1);
 	else {
 		if (__builtin_mul_overflow(c->a, c->amount_minor, &total) ||
-		    money_text(total, c->currency, m1, sizeof(m1)) ||
-		    money_text(o->paid_amount, o->paid_currency, m2, sizeof(m2)))
+		    money_format_currency(total, c->currency, m1, sizeof(m1)) < 0 ||
+		    money_format_currency(o->paid_amount, o->paid_currency, m2, sizeof(m2)) < 0)
 			return -1;
 		snprintf(detail, sizeof(detail), "charged %s %s on %s; ledger paid %s %s on %s", m1,
 			 c->currency, c->channel, m2, o->paid_currency, o->paid_channel);
@@ -999,31 +989,13 @@ static int load_base_tallies(struct fold *f)
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
-/* The next row ids now: what this run covers, recorded for the next one. */
-static int read_counters(struct store *s, int64_t next[2])
-{
-	static const char *const names[2] = { "next_row_id.statement", "next_row_id.ledger" };
-	int i;
-
-	for (i = 0; i < 2; i++) {
-		char buf[32], *end;
-		int rc = store_setting_get(s, names[i], buf, sizeof(buf));
-
-		if (rc < 0)
-			return -1;
-		next[i] = rc == 1 ? strtoll(buf, &end, 10) : 1;
-		if (rc == 1 && (*end != '\0' || next[i] < 1))
-			return -1;
-	}
-	return 0;
-}
-
 static int prepare_cursors(struct fold *f, struct store *s)
 {
 	static const char *const run_names[] = { ":run", ":stmt", ":event", ":base" };
 	int64_t next[2], run_values[4];
 
-	if (read_counters(s, next))
+	/* What this run covers, recorded for the next one. */
+	if (store_next_row_ids(s, next))
 		return -1;
 	run_values[0] = f->run_id;
 	run_values[1] = next[0];

@@ -17,6 +17,8 @@
  */
 #include "money.h"
 
+#include "currency.h"
+
 #include <string.h>
 #include "banned.h"
 
@@ -288,4 +290,11 @@ fail:
 	if (buf != NULL && size > 0)
 		buf[0] = '\0';
 	return -1;
+}
+
+int money_format_currency(int64_t minor, const char *currency, char *buf, size_t size)
+{
+	int exp = currency_exponent(currency, strlen(currency), NULL);
+
+	return exp < 0 ? -1 : money_format(minor, exp, buf, size);
 }

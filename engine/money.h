@@ -43,4 +43,8 @@ const char *money_parse(const char *text, size_t len, const struct money_format 
  */
 int money_format(int64_t minor, int exponent, char *buf, size_t size);
 
+/* The same with the ISO 4217 digits of CURRENCY ("USD", "JPY").  Returns the
+ * length written, or -1 for an unknown currency or a too small BUF. */
+int money_format_currency(int64_t minor, const char *currency, char *buf, size_t size);
+
 #endif

@@ -21,7 +21,6 @@
 #include <sysexits.h>
 #include <unistd.h>
 
-#include "currency.h"
 #include "fsutil.h"
 #include "fault.h"
 #include "log.h"
@@ -171,10 +170,8 @@ static const char *col(sqlite3_stmt *st, int i)
 
 static void fmt_money(char *buf, size_t size, sqlite3_stmt *st, int amount_col, const char *currency)
 {
-	int exp = currency_exponent(currency, strlen(currency), NULL);
-
-	if (sqlite3_column_type(st, amount_col) == SQLITE_NULL || exp < 0 ||
-	    money_format(sqlite3_column_int64(st, amount_col), exp, buf, size) < 0)
+	if (sqlite3_column_type(st, amount_col) == SQLITE_NULL ||
+	    money_format_currency(sqlite3_column_int64(st, amount_col), currency, buf, size) < 0)
 		buf[0] = '\0';
 }
 

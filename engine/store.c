@@ -442,6 +442,15 @@ static int ids_load(struct store *s)
 	return 0;
 }
 
+int store_next_row_ids(struct store *s, int64_t next[2])
+{
+	if (!s->ids_loaded && ids_load(s))
+		return -1;
+	next[0] = s->next_id[0];
+	next[1] = s->next_id[1];
+	return 0;
+}
+
 static int ids_save(struct store *s)
 {
 	int i;

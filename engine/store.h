@@ -124,6 +124,12 @@ int store_setting_get(struct store *s, const char *name, char *buf, size_t size)
 int store_setting_set(struct store *s, const char *name, const char *value);
 
 /*
+ * The row ids the next statement row ([0]) and ledger event ([1]) will get: all
+ * rows stored so far have lower ones.  Read inside a transaction.  0 or -1.
+ */
+int store_next_row_ids(struct store *s, int64_t next[2]);
+
+/*
  * Ordinals of identical id-less rows within one file: returns in *ORDINAL how many
  * rows with this content digest were seen before in the current file (0, 1, ...).
  * store_ordinal_reset starts a new file.  Kept in a temporary table so that memory

@@ -453,6 +453,22 @@ static void test_money_format_handles_int64_extremes(void **state)
 	check_formats(-1, 18, "-0.000000000000000001");
 }
 
+/* The currency's ISO 4217 digits; an unknown code is refused, not guessed. */
+static void test_money_format_currency_uses_its_exponent(void **state)
+{
+	char buf[32];
+
+	(void)state;
+	assert_int_equal(money_format_currency(-1234, "USD", buf, sizeof(buf)), 6);
+	assert_string_equal(buf, "-12.34");
+	assert_int_equal(money_format_currency(1234, "JPY", buf, sizeof(buf)), 4);
+	assert_string_equal(buf, "1234");
+	assert_int_equal(money_format_currency(5, "KWD", buf, sizeof(buf)), 5);
+	assert_string_equal(buf, "0.005");
+	assert_int_equal(money_format_currency(5, "XXX", buf, sizeof(buf)), -1);
+	assert_int_equal(money_format_currency(123456, "USD", buf, 4), -1);
+}
+
 static void test_money_format_rejects_small_buffer(void **state)
 {
 	char buf[8];
@@ -542,6 +558,7 @@ int main(void)
 		cmocka_unit_test(test_money_format_writes_exact_decimals),
 		cmocka_unit_test(test_money_format_handles_int64_extremes),
 		cmocka_unit_test(test_money_format_rejects_small_buffer),
+		cmocka_unit_test(test_money_format_currency_uses_its_exponent),
 		cmocka_unit_test(test_money_format_round_trips_through_parse),
 	};
 
