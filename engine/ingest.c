@@ -71,10 +71,11 @@ static int reject(struct ingest_ctx *x, const struct reader_record *rec, const c
  * row without one by the digest of its canonical content and its ordinal among
  * identical rows in this file (SPEC section 3), computed only then.  Events also
  * carry their order key: with the uid, it names a LEDGER_ANOMALY case, and
- * matching does not hold the HMAC key to recompute it.
+ * matching does not hold the HMAC key to recompute it.  HAVE_ORDER says ORDER
+ * already holds it (a sharded ingest made it to pick the shard).
  */
 static int make_row(struct ingest_ctx *x, const struct canon_record *r, struct store_row *row,
-		    unsigned char uid[32], unsigned char route[32], unsigned char order[32])
+		    unsigned char uid[32], unsigned char route[32], unsigned char order[32], int have_order)
 {
 	int ledger = x->p->kind == PROFILE_LEDGER;
 	const char *type = profile_type_name(r->type);
@@ -119,7 +120,7 @@ static int make_row(struct ingest_ctx *x, const struct canon_record *r, struct s
 		row->uid = uid;
 	}
 	if (ledger) {
-		if (routekey_order(x->rk, r->order_ref, order))
+		if (!have_order && routekey_order(x->rk, r->order_ref, order))
 			return -1;
 		row->order_key = order;
 	}
@@ -171,7 +172,7 @@ static int on_row(void *ctx, const struct reader_record *rec, enum normalize_res
 			return 0;
 		}
 	}
-	rc = make_row(x, r, &row, uid, route, order);
+	rc = make_row(x, r, &row, uid, route, order, x->opts->shard_n != 0);
 	if (rc == -2)
 		return db_error(x);
 	if (rc) {
