@@ -161,6 +161,7 @@ static void test_store_new_database_has_version_and_application_id(void **state)
 				   " ('files', 'statement_rows', 'ledger_events', 'quarantine', 'conflicts',"
 				   " 'file_skips', 'settings')"), 7);
 	assert_int_equal(query_int("SELECT count(*) FROM pragma_journal_mode WHERE journal_mode = 'wal'"), 1);
+	assert_int_equal(query_int("PRAGMA page_size"), 16384);
 }
 
 static void test_store_reopen_keeps_data(void **state)
@@ -192,6 +193,7 @@ static void test_store_migrates_version_1(void **state)
 	int64_t kept = -1;
 
 	(void)state;
+	make_foreign("PRAGMA page_size = 4096; PRAGMA user_version = 1;"); /* as version 1 made it */
 	make_foreign(sql_recon);
 	make_foreign("INSERT INTO files (file_id, sha256, path, kind, profile, profile_sha256, bytes, ingested_at)"
 		     " VALUES (1, zeroblob(32), 'a.csv', 'statement', 'psp_v1', zeroblob(32), 10, 'now');"
@@ -219,6 +221,8 @@ static void test_store_migrates_version_1(void **state)
 	assert_int_equal(query_int("SELECT run_id FROM case_first_seen WHERE case_id = 'c2'"), 3);
 	assert_int_equal(query_int("SELECT sum(first_seen_run) FROM v_open_cases"), 3);
 	assert_int_equal(query_int("PRAGMA user_version"), 2);
+	/* An existing database keeps the page size it was made with. */
+	assert_int_equal(query_int("PRAGMA page_size"), 4096);
 	assert_int_equal(query_int("SELECT count(*) FROM statement_rows"), 2);
 	assert_int_equal(query_int("SELECT row_id FROM statement_rows WHERE txn_id = 'T-1' AND uid IS NULL"), 7);
 	assert_int_equal(query_int("SELECT fee_minor FROM statement_rows WHERE txn_id IS NULL"
