@@ -104,6 +104,7 @@ fi
 for peer in sqlite3 duckdb; do
 	i=1
 	while [ "$i" -le "$runs" ]; do
+		sync
 		if ! run_peer "$peer" "$data" "$work/out.csv" \
 			/usr/bin/time -f "$peer %e %U %S %M" -a -o "$work/times" ||
 			! check "$peer" "$data" "$work/out.csv"; then

@@ -16,6 +16,8 @@
 # Every recon result is checked against the generator's truth (summary per
 # category and currency) and every peer's output too, before any time is
 # quoted.  Tables go to stdout and to tests/bench/results/DATE-*.txt.
+# Every timed run starts after a sync, so that it does not pay for writing back
+# what the run before it (or the copy of the history database) left dirty.
 set -eu
 recon=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -90,6 +92,7 @@ one_size() {
 	while [ "$i" -le "$runs" ]; do
 		say "recon, $orders orders, run $i of $runs"
 		rm -rf "$work"/t.db* "$work/out"
+		sync
 		timed "$t" ingest_ledger "$recon" -q ingest --db "$work/t.db" --profile ledger_v1 "$data/ledger.csv"
 		timed "$t" ingest_statements "$recon" -q ingest --db "$work/t.db" --profile psp_v1 \
 			"$data/statement_a.csv" "$data/statement_b.csv"
@@ -99,6 +102,7 @@ one_size() {
 		if [ "$shards" -gt 0 ]; then
 			say "recon, $orders orders, $shards shards in parallel, run $i of $runs"
 			rm -rf "$work"/s*.db* "$work"/m.db* "$work/mout"
+			sync
 			timed "$t" sharded sh -c '
 				recon=$1 data=$2 as_of=$3 work=$4 n=$5
 				k=0
@@ -192,10 +196,12 @@ nights() {
 		say "incremental: day $days, run $i of $runs"
 		rm -f "$work"/n.db* "$work"/e.db*
 		cp "$work/h.db" "$work/n.db"
+		sync
 		timed "$t" night sh -c '"$1" -q ingest --db "$2" --profile ledger_v1 "$3/ledger.csv" &&
 			"$1" -q ingest --db "$2" --profile psp_v1 "$3/statement_a.csv" "$3/statement_b.csv" &&
 			"$1" -q match --db "$2" --as-of "$4"' sh "$recon" "$work/n.db" "$last" "$as_of"
 		check_truth "$work/n.db" "$last" "day $days on $((days - 1)) days"
+		sync
 		timed "$t" empty sh -c '"$1" -q ingest --db "$2" --profile ledger_v1 "$3/ledger.csv" &&
 			"$1" -q ingest --db "$2" --profile psp_v1 "$3/statement_a.csv" "$3/statement_b.csv" &&
 			"$1" -q match --db "$2" --as-of "$4"' sh "$recon" "$work/e.db" "$last" "$as_of"
