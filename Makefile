@@ -31,10 +31,10 @@ SANFLAGS =
 endif
 
 PKGS     = sqlite3 libcrypto inih
-CFLAGS   = $(STD) $(OPT) $(WARN) $(SANFLAGS) -Iengine -I$(BUILD)/gen \
+CFLAGS   = $(STD) $(OPT) $(WARN) $(SANFLAGS) -pthread -Iengine -I$(BUILD)/gen \
            -DRECON_PROFILE_DIR=\"$(CURDIR)/schemas/profiles\" \
            $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LDLIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcsv
+LDLIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcsv -pthread
 LDFLAGS  = $(SANFLAGS)
 
 ENGINE_SRC = $(wildcard engine/*.c)

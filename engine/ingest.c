@@ -17,6 +17,7 @@
 #include "fault.h"
 #include "log.h"
 #include "normalize.h"
+#include "readahead.h"
 #include "reader.h"
 #include "banned.h"
 
@@ -30,7 +31,7 @@ struct ingest_ctx {
 	int64_t file_id;
 	int64_t rows_seen;         /* records handed to on_row so far */
 	int64_t bytes_total;       /* the file's size, for the progress display */
-	const struct normalize_file_result *nr;
+	unsigned long long bytes_read; /* so far, for the progress display */
 	const struct ingest_options *opts;
 	struct store_counts c;
 	int64_t other_shard;       /* good rows of orders in other shards */
@@ -158,7 +159,7 @@ static int on_row(void *ctx, const struct reader_record *rec, enum normalize_res
 
 	if (++x->rows_seen % 1000 == 0) {
 		fault_point("ingest-rows");
-		log_progress(x->path, (long long)x->rows_seen, x->nr->stats.bytes, (unsigned long long)x->bytes_total);
+		log_progress(x->path, (long long)x->rows_seen, x->bytes_read, (unsigned long long)x->bytes_total);
 	}
 	if (result == NORMALIZE_SKIP)
 		return 0;
@@ -328,9 +329,8 @@ int ingest_file(struct store *s, struct profile *p, struct routekey *rk, const c
 		status = db_error(x);
 		goto done;
 	}
-	x->nr = &nr;
 	x->bytes_total = bytes;
-	status = normalize_file(p, path, opts->channel, on_row, x, &nr);
+	status = readahead_file(p, path, opts->channel, on_row, x, &nr, &x->bytes_read);
 	log_progress_done();
 	if (status)
 		goto done;

@@ -597,11 +597,12 @@ static int on_file_record(void *ctx, const struct reader_record *rec)
 		char err[512];
 
 		if (normalize_header(x->norm, rec, err, sizeof(err))) {
-			char line[24];
+			struct normalize_refusal *f = &x->res->refusal;
 
-			snprintf(line, sizeof(line), "%ld", rec->line);
-			log_event(LOG_ERROR, "file refused: header does not fit the profile", "file", x->path,
-				  "line", line, "profile", x->p->name, "error", err, LOG_END);
+			f->kind = REFUSED_HEADER;
+			f->msg = "file refused: header does not fit the profile";
+			f->line = rec->line;
+			snprintf(f->error, sizeof(f->error), "%s", err);
 			x->status = EX_DATAERR;
 			return 1;
 		}
@@ -621,8 +622,8 @@ static int on_file_record(void *ctx, const struct reader_record *rec)
 	return x->status != 0;
 }
 
-int normalize_file(struct profile *p, const char *path, const char *channel, normalize_row_fn fn,
-		   void *ctx, struct normalize_file_result *res)
+int normalize_file_quiet(struct profile *p, const char *path, const char *channel, normalize_row_fn fn,
+			 void *ctx, struct normalize_file_result *res)
 {
 	struct file_ctx x;
 	struct reader_options ro;
@@ -643,13 +644,11 @@ int normalize_file(struct profile *p, const char *path, const char *channel, nor
 	rc = reader_run(&ro, on_file_record, &x, &err, &res->stats);
 	normalize_free(x.norm);
 	if (rc < 0) {
-		char line[24], col[24];
-
-		snprintf(line, sizeof(line), "%ld", err.line);
-		snprintf(col, sizeof(col), "%ld", err.column);
-		log_event(LOG_ERROR, rc == READER_EIO ? "cannot read input file" : "file refused",
-			  "file", path, "profile", p->name, "line", err.line ? line : NULL,
-			  "column", err.column ? col : NULL, "error", err.message, LOG_END);
+		res->refusal.kind = REFUSED_READER;
+		res->refusal.msg = rc == READER_EIO ? "cannot read input file" : "file refused";
+		res->refusal.line = err.line;
+		res->refusal.column = err.column;
+		snprintf(res->refusal.error, sizeof(res->refusal.error), "%s", err.message);
 		if (rc == READER_EIO)
 			return err.line == 0 ? EX_NOINPUT : EX_IOERR;
 		return rc == READER_ENOMEM ? EX_OSERR : EX_DATAERR;
@@ -657,8 +656,43 @@ int normalize_file(struct profile *p, const char *path, const char *channel, nor
 	if (x.status)
 		return x.status;
 	if (p->has_header && !x.header_done) {
-		log_event(LOG_ERROR, "file refused: no header line", "file", path, LOG_END);
+		res->refusal.kind = REFUSED_NO_HEADER;
+		res->refusal.msg = "file refused: no header line";
 		return EX_DATAERR;
 	}
 	return 0;
+}
+
+void normalize_log_refusal(const struct profile *p, const char *path, const struct normalize_file_result *res)
+{
+	const struct normalize_refusal *f = &res->refusal;
+	char line[24], col[24];
+
+	switch (f->kind) {
+	case REFUSED_NONE:
+		break;
+	case REFUSED_HEADER:
+		snprintf(line, sizeof(line), "%ld", f->line);
+		log_event(LOG_ERROR, f->msg, "file", path, "line", line, "profile", p->name, "error", f->error,
+			  LOG_END);
+		break;
+	case REFUSED_READER:
+		snprintf(line, sizeof(line), "%ld", f->line);
+		snprintf(col, sizeof(col), "%ld", f->column);
+		log_event(LOG_ERROR, f->msg, "file", path, "profile", p->name, "line", f->line ? line : NULL,
+			  "column", f->column ? col : NULL, "error", f->error, LOG_END);
+		break;
+	case REFUSED_NO_HEADER:
+		log_event(LOG_ERROR, f->msg, "file", path, LOG_END);
+		break;
+	}
+}
+
+int normalize_file(struct profile *p, const char *path, const char *channel, normalize_row_fn fn,
+		   void *ctx, struct normalize_file_result *res)
+{
+	int status = normalize_file_quiet(p, path, channel, fn, ctx, res);
+
+	normalize_log_refusal(p, path, res);
+	return status;
 }

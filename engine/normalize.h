@@ -89,16 +89,34 @@ void normalize_tally_skip(struct skip_tally *t, const char *reason);
  * logged naming the file, line and column: EX_DATAERR (structure, encoding,
  * header), EX_NOINPUT (cannot open), EX_IOERR, EX_OSERR.
  */
+enum normalize_refused { REFUSED_NONE, REFUSED_HEADER, REFUSED_READER, REFUSED_NO_HEADER };
+struct normalize_refusal {
+	enum normalize_refused kind;
+	const char *msg;   /* the log message, e.g. "file refused" */
+	long line, column; /* 0 when unknown */
+	char error[512];
+};
 struct normalize_file_result {
 	struct reader_stats stats; /* bytes and lines read, updated as the file is read */
 	int64_t records;   /* data records read */
 	int64_t rejected;
 	int64_t skipped;
 	struct skip_tally skips;
+	struct normalize_refusal refusal; /* why the file stopped, for normalize_log_refusal */
 };
 typedef int (*normalize_row_fn)(void *ctx, const struct reader_record *rec, enum normalize_result res,
 				const struct canon_record *r, const char *reason, const char *field);
 int normalize_file(struct profile *p, const char *path, const char *channel, normalize_row_fn fn,
 		   void *ctx, struct normalize_file_result *res);
+
+/*
+ * normalize_file without the logging: a failure that is not FN's is described
+ * in RES->refusal instead, and normalize_log_refusal logs it as normalize_file
+ * would have.  For a caller that must log it later, after FN's own messages
+ * (readahead.c runs the reading on another thread).
+ */
+int normalize_file_quiet(struct profile *p, const char *path, const char *channel, normalize_row_fn fn,
+			 void *ctx, struct normalize_file_result *res);
+void normalize_log_refusal(const struct profile *p, const char *path, const struct normalize_file_result *res);
 
 #endif
