@@ -280,7 +280,9 @@ static const char dirty_sql[] =
 
 /* Every other order is as the base run left it: its open cases and anomalies
  * are carried over unchanged (anomaly cases are made from run_anomalies by
- * match.sql). */
+ * match.sql).  This runs before the fold: the carried cases then go in at the
+ * end of the run's key range, in key order, and the fold's fewer cases go in
+ * between (on a night with 98,000 carried cases, 0.27 s against 0.34 s). */
 static const char carry_sql[] =
 	"INSERT INTO run_cases (run_id, case_id, category, action, status, order_ref, channel, currency,"
 	" key_amount_minor, amount_minor, expected, actual, first_booked_us, last_booked_us, route_key,"
@@ -1018,8 +1020,37 @@ static int prepare_cursors(struct fold *f, struct store *s)
 		return sqlite3_prepare_v2(f->db, dirty_events_sql, -1, &f->events, NULL) != SQLITE_OK ||
 		       sqlite3_prepare_v2(f->db, dirty_rows_sql, -1, &f->rows, NULL) != SQLITE_OK ? -1 : 0;
 	}
+	/* Empty for a full match: match.sql reads it only when :base is not 0. */
+	if (store_exec_script(s, "DROP TABLE IF EXISTS temp.t_dirty;"
+				 "CREATE TEMP TABLE t_dirty (order_ref TEXT PRIMARY KEY) WITHOUT ROWID;",
+			      NULL, NULL, 0))
+		return -1;
 	return sqlite3_prepare_v2(f->db, fold_events_sql, -1, &f->events, NULL) != SQLITE_OK ||
 	       sqlite3_prepare_v2(f->db, fold_rows_sql, -1, &f->rows, NULL) != SQLITE_OK ? -1 : 0;
+}
+
+/* The run's open and resolved cases, and how many have an amount that is not
+ * an integer, in one pass over them. */
+static int count_cases(struct fold *f, struct match_result *res, int64_t *bad)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if (sqlite3_prepare_v2(f->db, "SELECT coalesce(sum(status = 'open'), 0),"
+				      " coalesce(sum(status = 'resolved'), 0),"
+				      " coalesce(sum(typeof(amount_minor) <> 'integer'), 0)"
+				      " FROM run_cases WHERE run_id = ?1",
+			       -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_int64(st, 1, f->run_id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		res->open_cases = sqlite3_column_int64(st, 0);
+		res->resolved_cases = sqlite3_column_int64(st, 1);
+		*bad = sqlite3_column_int64(st, 2);
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? 0 : -1;
 }
 
 int match_run(struct store *s, struct routekey *rk, const struct match_options *opts,
@@ -1030,8 +1061,8 @@ int match_run(struct store *s, struct routekey *rk, const struct match_options *
 	const char *what = "cannot start the run";
 	int64_t t0 = now_ms(), bad = 0;
 	int status = EX_SOFTWARE;
-	static const char *const names[] = { ":run", ":as_of", ":grace", ":window" };
-	int64_t values[4];
+	static const char *const names[] = { ":run", ":as_of", ":grace", ":window", ":base" };
+	int64_t values[5];
 
 	memset(res, 0, sizeof(*res));
 	f = calloc(1, sizeof(*f));
@@ -1052,7 +1083,7 @@ int match_run(struct store *s, struct routekey *rk, const struct match_options *
 	    sqlite3_prepare_v2(db, fold_case_sql, -1, &f->cases, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(db, fold_anomaly_sql, -1, &f->anomaly, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(db, fold_summary_sql, -1, &f->summary, NULL) != SQLITE_OK ||
-	    fold_all(f) || write_tallies(f) || carry_over(f, s)) {
+	    carry_over(f, s) || fold_all(f) || write_tallies(f)) {
 		if (f->fail)
 			what = f->fail;
 		goto fail;
@@ -1063,22 +1094,19 @@ int match_run(struct store *s, struct routekey *rk, const struct match_options *
 	values[1] = opts->as_of_us;
 	values[2] = opts->grace_us;
 	values[3] = opts->window_us;
-	if (store_exec_script(s, sql_match, names, values, 4)) {
+	values[4] = f->base_run;
+	if (store_exec_script(s, sql_match, names, values, 5)) {
 		log_event(LOG_ERROR, "matching failed", "error", store_errmsg(s), LOG_END);
 		what = NULL;
 		goto fail;
 	}
+	if (count_cases(f, res, &bad))
+		goto fail;
 	/* SQLite turns an overflowing integer product into a float: refuse it. */
-	if (store_query_int(s, "SELECT count(*) FROM run_cases WHERE run_id = ?1"
-			       " AND typeof(amount_minor) <> 'integer'", f->run_id, 0, &bad) || bad) {
+	if (bad) {
 		what = "a case amount overflows 64-bit minor units";
 		goto fail;
 	}
-	if (store_query_int(s, "SELECT count(*) FROM run_cases WHERE run_id = ?1 AND status = 'open'",
-			    f->run_id, 0, &res->open_cases) ||
-	    store_query_int(s, "SELECT count(*) FROM run_cases WHERE run_id = ?1 AND status = 'resolved'",
-			    f->run_id, 0, &res->resolved_cases))
-		goto fail;
 	what = "cannot finish the run";
 	if (store_exec(s, "UPDATE runs SET match_ms = ?2 WHERE run_id = ?1", f->run_id, now_ms() - t0, NULL, NULL))
 		goto fail;

@@ -2,7 +2,9 @@
 -- runs.  engine/match.c has already merged the ledger and the statements one
 -- order at a time, and written this run's cases (run_cases), its ledger
 -- anomalies (run_anomalies) and its MATCHED and PENDING keys (run_summary).
--- Parameters: :run, :as_of, :grace, :window (microseconds).
+-- Parameters: :run, :as_of, :grace, :window (microseconds), and :base: the run
+-- an incremental run builds on (0 for a full match), whose open cases it
+-- carried over for every order not in temp.t_dirty.
 -- Functions registered by recon: recon_case_id(category, key), recon_money(amount, currency).
 -- Each statement is run in order inside the run's transaction.
 
@@ -17,9 +19,13 @@ FROM run_anomalies AS n JOIN t_actions AS act ON act.category = 'LEDGER_ANOMALY'
 WHERE n.run_id = :run;
 
 -- The first run that reported each open case: this one for a new case, or for
--- a case whose first run did not succeed.
+-- a case whose first run did not succeed.  A case carried over from the base
+-- needs nothing: the base succeeded and reported it open, so its first run
+-- is already a successful one.
 INSERT INTO case_first_seen (case_id, run_id)
-SELECT case_id, :run FROM run_cases WHERE run_id = :run AND status = 'open'
+SELECT case_id, :run FROM run_cases
+WHERE run_id = :run AND status = 'open'
+  AND (:base = 0 OR order_ref IN (SELECT order_ref FROM temp.t_dirty))
 ON CONFLICT (case_id) DO UPDATE SET run_id = excluded.run_id
 WHERE (SELECT status FROM runs WHERE runs.run_id = case_first_seen.run_id) IS NOT 'OK'
   AND case_first_seen.run_id <> excluded.run_id;
@@ -27,7 +33,8 @@ WHERE (SELECT status FROM runs WHERE runs.run_id = case_first_seen.run_id) IS NO
 -- Cases resolved by this run: open in the previous run (the latest successful
 -- one with an earlier as-of) and gone now; and, for a rerun of the same as-of
 -- after late files, open in the latest earlier run at this as-of and gone now.
--- A case open in both is taken from the later run.
+-- A case open in both is taken from the later run.  When the previous run is
+-- the base, only the orders matched again can have lost a case.
 INSERT INTO run_cases (run_id, case_id, category, action, status, order_ref, channel, currency,
                        key_amount_minor, amount_minor, expected, actual, first_booked_us,
                        last_booked_us, route_key, txn_ids, ledger_event_ids, detail)
@@ -40,6 +47,7 @@ WITH prev (run_id) AS (
 ), gone AS (
     SELECT p.* FROM run_cases AS p
     WHERE p.run_id IN (SELECT run_id FROM prev) AND p.status = 'open'
+      AND (p.run_id <> :base OR p.order_ref IN (SELECT order_ref FROM temp.t_dirty))
       AND NOT EXISTS (SELECT 1 FROM run_cases AS c WHERE c.run_id = :run AND c.case_id = p.case_id)
 )
 SELECT :run, g.case_id, g.category, g.action, 'resolved', g.order_ref, g.channel, g.currency,
