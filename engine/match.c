@@ -272,8 +272,6 @@ static const char base_sql[] =
 /* Orders that may have changed since the base: those with new rows, and those
  * the base run watched (see match_view). */
 static const char dirty_sql[] =
-	"DROP TABLE IF EXISTS temp.t_dirty;"
-	"CREATE TEMP TABLE t_dirty (order_ref TEXT PRIMARY KEY) WITHOUT ROWID;"
 	"INSERT OR IGNORE INTO temp.t_dirty SELECT order_ref FROM statement_rows WHERE row_id >= :stmt;"
 	"INSERT OR IGNORE INTO temp.t_dirty SELECT order_ref FROM ledger_events WHERE event_row_id >= :event;"
 	"INSERT OR IGNORE INTO temp.t_dirty SELECT order_ref FROM run_watch WHERE run_id = :base;";
@@ -1008,6 +1006,11 @@ static int prepare_cursors(struct fold *f, struct store *s)
 				 " base_run_id = nullif(:base, 0) WHERE run_id = :run;",
 			      run_names, run_values, 4))
 		return -1;
+	/* Empty for a full match: match.sql reads it only when :base is not 0. */
+	if (store_exec_script(s, "DROP TABLE IF EXISTS temp.t_dirty;"
+				 "CREATE TEMP TABLE t_dirty (order_ref TEXT PRIMARY KEY) WITHOUT ROWID;",
+			      NULL, NULL, 0))
+		return -1;
 	if (f->base_run) {
 		static const char *const names[] = { ":stmt", ":event", ":base" };
 		int64_t values[3];
@@ -1020,11 +1023,6 @@ static int prepare_cursors(struct fold *f, struct store *s)
 		return sqlite3_prepare_v2(f->db, dirty_events_sql, -1, &f->events, NULL) != SQLITE_OK ||
 		       sqlite3_prepare_v2(f->db, dirty_rows_sql, -1, &f->rows, NULL) != SQLITE_OK ? -1 : 0;
 	}
-	/* Empty for a full match: match.sql reads it only when :base is not 0. */
-	if (store_exec_script(s, "DROP TABLE IF EXISTS temp.t_dirty;"
-				 "CREATE TEMP TABLE t_dirty (order_ref TEXT PRIMARY KEY) WITHOUT ROWID;",
-			      NULL, NULL, 0))
-		return -1;
 	return sqlite3_prepare_v2(f->db, fold_events_sql, -1, &f->events, NULL) != SQLITE_OK ||
 	       sqlite3_prepare_v2(f->db, fold_rows_sql, -1, &f->rows, NULL) != SQLITE_OK ? -1 : 0;
 }

@@ -80,6 +80,15 @@ struct skip_tally {
 };
 void normalize_tally_skip(struct skip_tally *t, const char *reason);
 
+/* Why normalize_file stopped a file (not FN's status), as it logs it. */
+enum normalize_refused { REFUSED_NONE, REFUSED_HEADER, REFUSED_READER, REFUSED_NO_HEADER };
+struct normalize_refusal {
+	enum normalize_refused kind;
+	const char *msg;   /* the log message, e.g. "file refused" */
+	long line, column; /* 0 when unknown */
+	char error[512];
+};
+
 /*
  * Read a whole file with profile P: the reader, the header check and
  * normalize_record for every data record, calling FN for each with its outcome
@@ -89,13 +98,6 @@ void normalize_tally_skip(struct skip_tally *t, const char *reason);
  * logged naming the file, line and column: EX_DATAERR (structure, encoding,
  * header), EX_NOINPUT (cannot open), EX_IOERR, EX_OSERR.
  */
-enum normalize_refused { REFUSED_NONE, REFUSED_HEADER, REFUSED_READER, REFUSED_NO_HEADER };
-struct normalize_refusal {
-	enum normalize_refused kind;
-	const char *msg;   /* the log message, e.g. "file refused" */
-	long line, column; /* 0 when unknown */
-	char error[512];
-};
 struct normalize_file_result {
 	struct reader_stats stats; /* bytes and lines read, updated as the file is read */
 	int64_t records;   /* data records read */
