@@ -59,7 +59,8 @@ deps:
 $(BUILD)/obj/%.o: engine/%.c $(wildcard engine/*.h) Makefile | $(BUILD)/obj $(BUILD)/gen/embedded_sql.h
 	$(CC) $(CFLAGS) -c $< -o $@
 
-$(GEN_C) $(BUILD)/gen/embedded_sql.h: $(SQL_SRC) scripts/embed-sql.sh | $(BUILD)/gen
+# One run writes both files (&: groups them), so make -j never runs it twice at once.
+$(GEN_C) $(BUILD)/gen/embedded_sql.h &: $(SQL_SRC) scripts/embed-sql.sh | $(BUILD)/gen
 	sh scripts/embed-sql.sh $(BUILD)/gen $(SQL_SRC)
 
 $(GEN_OBJ): $(GEN_C)
