@@ -399,8 +399,7 @@ int cmd_runs(int argc, char **argv)
 			       " (SELECT count(*) FROM run_files AS f WHERE f.run_id = r.run_id),"
 			       " (SELECT coalesce(sum(x.rows_read), 0) FROM run_files AS f JOIN files AS x"
 			       "  ON x.file_id = f.file_id WHERE f.run_id = r.run_id),"
-			       " (SELECT count(*) FROM run_cases AS c WHERE c.run_id = r.run_id AND c.status = 'open'),"
-			       " (SELECT count(*) FROM run_cases AS c WHERE c.run_id = r.run_id AND c.status = 'resolved'),"
+			       " coalesce(r.open_cases, 0), coalesce(r.resolved_cases, 0),"
 			       " coalesce(r.ingest_ms, 0), coalesce(r.match_ms, 0), coalesce(r.report_ms, 0),"
 			       " r.started_at, coalesce(r.error, '')"
 			       " FROM runs AS r ORDER BY r.run_id DESC LIMIT ?1", -1, &st, NULL) != SQLITE_OK) {

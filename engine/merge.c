@@ -58,13 +58,23 @@ static void add(struct sql *b, const char *fmt, ...)
 	}
 }
 
-/* SELECT_LIST FROM sI.TABLE_AND_REST, for every shard, joined by UNION ALL. */
+/* SELECT_LIST FROM sI.TABLE_AND_REST, for every shard, joined by UNION ALL;
+ * "@" in the rest stands for "sI." too. */
 static void each_shard(struct sql *b, size_t n, const char *select_list, const char *from)
 {
 	size_t i;
 
-	for (i = 0; i < n; i++)
-		add(b, "%sSELECT %s FROM s%zu.%s", i ? " UNION ALL " : "", select_list, i, from);
+	for (i = 0; i < n; i++) {
+		const char *p = from, *at;
+
+		add(b, "%sSELECT %s FROM s%zu.", i ? " UNION ALL " : "", select_list, i);
+		/* Every further table of the shard is written "@name". */
+		while ((at = strchr(p, '@')) != NULL) {
+			add(b, "%.*ss%zu.", (int)(at - p), p, i);
+			p = at + 1;
+		}
+		add(b, "%s", p);
+	}
 }
 
 static int exec(sqlite3 *db, struct sql *b, const char *what)
@@ -223,7 +233,7 @@ int merge_shards(struct store *merged, const char *const *paths, size_t n)
 
 	/* Rebuild: derived data only. */
 	add(&b, "DELETE FROM case_first_seen; DELETE FROM run_summary; DELETE FROM run_anomalies;"
-		"DELETE FROM run_cases;"
+		"DELETE FROM case_spans;"
 		"DELETE FROM run_files; DELETE FROM run_watch; DELETE FROM runs;"
 		"DELETE FROM quarantine; DELETE FROM conflicts; DELETE FROM file_skips; DELETE FROM files;");
 	/* Files and rejects as shard 0 saw them, with the rows each shard kept summed. */
@@ -240,38 +250,45 @@ int merge_shards(struct store *merged, const char *const *paths, size_t n)
 		"INSERT INTO file_skips SELECT * FROM s0.file_skips;"
 		"INSERT INTO quarantine SELECT * FROM s0.quarantine;");
 	/* Runs by number, timings the slowest shard's. */
+	/* Every merged run is a full match of its own: its cases are one-run spans
+	 * below, the latest run's open ones live. */
 	add(&b, "INSERT INTO runs (run_id, run_no, job, business_date, as_of_us, grace_us, window_us, status,"
-		" started_at, finished_at, params, ingest_ms, match_ms, report_ms)"
+		" started_at, finished_at, params, ingest_ms, match_ms, report_ms, match_mode, open_cases,"
+		" resolved_cases)"
 		" SELECT r.run_no, r.run_no, r.job, r.business_date, r.as_of_us, r.grace_us, r.window_us, 'OK',"
-		" r.started_at, r.finished_at, r.params, t.i, t.m, t.r"
+		" r.started_at, r.finished_at, r.params, t.i, t.m, t.r, 'full', t.o, t.v"
 		" FROM s0.runs AS r JOIN (SELECT run_no, max(ingest_ms) AS i, max(match_ms) AS m,"
-		" max(report_ms) AS r FROM (");
-	each_shard(&b, n, "run_no, ingest_ms, match_ms, report_ms", "runs WHERE status = 'OK'");
+		" max(report_ms) AS r, sum(coalesce(open_cases, 0)) AS o, sum(coalesce(resolved_cases, 0)) AS v"
+		" FROM (");
+	each_shard(&b, n, "run_no, ingest_ms, match_ms, report_ms, open_cases, resolved_cases",
+		   "runs WHERE status = 'OK'");
 	add(&b, ") GROUP BY run_no) AS t ON t.run_no = r.run_no"
 		" WHERE r.run_no IN (SELECT run_no FROM temp.m_runs);"
 		"INSERT INTO run_files SELECT r.run_no, rf.file_id FROM s0.run_files AS rf"
 		" JOIN s0.runs AS r ON r.run_id = rf.run_id WHERE r.run_no IN (SELECT run_no FROM temp.m_runs);");
 	/* Cases and anomalies: each order is in one shard. */
-	add(&b, "INSERT INTO run_cases (run_id, case_id, category, action, status, order_ref, channel, currency,"
-		" key_amount_minor, amount_minor, expected, actual, first_booked_us, last_booked_us, route_key,"
-		" txn_ids, ledger_event_ids, detail) ");
+	add(&b, "INSERT INTO case_spans (from_run, case_id, to_run, category, action, status, order_ref, channel,"
+		" currency, key_amount_minor, amount_minor, expected, actual, first_booked_us, last_booked_us,"
+		" route_key, txn_ids, ledger_event_ids, detail) ");
 	each_shard(&b, n,
-		   "r.run_no, c.case_id, c.category, c.action, c.status, c.order_ref, c.channel, c.currency,"
+		   "r.run_no, c.case_id, CASE WHEN c.status = 'open' AND r.run_no = (SELECT max(run_no)"
+		   " FROM temp.m_runs) THEN 9223372036854775807 ELSE r.run_no + 1 END,"
+		   " c.category, c.action, c.status, c.order_ref, c.channel, c.currency,"
 		   " c.key_amount_minor, c.amount_minor, c.expected, c.actual, c.first_booked_us,"
 		   " c.last_booked_us, c.route_key, c.txn_ids, c.ledger_event_ids, c.detail",
-		   "run_cases AS c JOIN runs AS r ON r.run_id = c.run_id"
+		   "run_cases AS c JOIN @runs AS r ON r.run_id = c.run_id"
 		   " WHERE r.run_no IN (SELECT run_no FROM temp.m_runs)");
 	add(&b, ";INSERT INTO run_anomalies (run_id, case_id, order_ref, event_id, event, reason, channel,"
 		" currency, amount_minor, event_time_us, event_row_id) ");
 	each_shard(&b, n,
 		   "r.run_no, a.case_id, a.order_ref, a.event_id, a.event, a.reason, a.channel, a.currency,"
 		   " a.amount_minor, a.event_time_us, a.event_row_id",
-		   "run_anomalies AS a JOIN runs AS r ON r.run_id = a.run_id"
+		   "run_anomalies AS a JOIN @runs AS r ON r.run_id = a.run_id"
 		   " WHERE r.run_no IN (SELECT run_no FROM temp.m_runs)");
 	add(&b, ";INSERT INTO run_summary (run_id, category, currency, cases, amount_minor)"
 		" SELECT run_no, category, currency, sum(cases), sum(amount_minor) FROM (");
 	each_shard(&b, n, "r.run_no, x.category, x.currency, x.cases, x.amount_minor",
-		   "run_summary AS x JOIN runs AS r ON r.run_id = x.run_id"
+		   "run_summary AS x JOIN @runs AS r ON r.run_id = x.run_id"
 		   " WHERE r.run_no IN (SELECT run_no FROM temp.m_runs)");
 	add(&b, ") GROUP BY run_no, category, currency;"
 		"INSERT INTO case_first_seen (case_id, run_id) SELECT case_id, min(run_id) FROM run_cases"

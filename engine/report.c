@@ -348,8 +348,8 @@ static int write_summary_json(sqlite3 *db, int64_t run, int64_t run_no, const ch
 		" 'pending', (SELECT json_group_array(json_object('currency', currency, 'keys', cases,"
 		"   'amount', recon_money(amount_minor, currency)))"
 		"   FROM (SELECT * FROM run_summary WHERE run_id = r.run_id AND category = 'PENDING' ORDER BY currency)),"
-		" 'open_cases', (SELECT count(*) FROM run_cases WHERE run_id = r.run_id AND status = 'open'),"
-		" 'resolved_cases', (SELECT count(*) FROM run_cases WHERE run_id = r.run_id AND status = 'resolved'),"
+		" 'open_cases', coalesce(r.open_cases, 0),"
+		" 'resolved_cases', coalesce(r.resolved_cases, 0),"
 		" 'match_rate_percent', (SELECT CASE WHEN t = 0 THEN '100.0000'"
 		"   ELSE printf('%d.%04d', m * 1000000 / t / 10000, m * 1000000 / t % 10000) END"
 		"   FROM (SELECT coalesce(sum(CASE WHEN category = 'MATCHED' THEN cases END), 0) AS m,"
@@ -392,10 +392,9 @@ static int write_summary_txt(sqlite3 *db, int64_t run, int64_t run_no, const cha
 	if ((rc = finish_query(db, st, rc)) != 0)
 		return rc;
 	rc = prepare(db,
-		     "SELECT (SELECT count(*) FROM run_cases WHERE run_id = ?1 AND status = 'open'),"
-		     " (SELECT count(*) FROM run_cases WHERE run_id = ?1 AND status = 'resolved'),"
+		     "SELECT coalesce(open_cases, 0), coalesce(resolved_cases, 0),"
 		     " (SELECT count(*) FROM run_cases WHERE run_id = ?1 AND category = 'DOUBLE_CHARGE'"
-		     "  AND status = 'open')", run, &st);
+		     "  AND status = 'open') FROM runs WHERE run_id = ?1", run, &st);
 	if (rc)
 		return rc;
 	rc = sqlite3_step(st);

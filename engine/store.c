@@ -24,6 +24,7 @@ static const struct migration {
 	const char *sql;
 } migrations[] = {
 	{ 2, sql_migration_0002_order_clustered_rows },
+	{ 3, sql_migration_0003_case_spans },
 };
 
 enum stmt_id {

@@ -13,7 +13,7 @@
 #include <stdint.h>
 
 #define STORE_KEY_LEN 32
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 
 struct store;
 

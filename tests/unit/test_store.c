@@ -155,7 +155,7 @@ static void test_store_new_database_has_version_and_application_id(void **state)
 	(void)state;
 	open_ok();
 	assert_int_equal(query_int("PRAGMA user_version"), STORE_SCHEMA_VERSION);
-	assert_int_equal(STORE_SCHEMA_VERSION, 2);
+	assert_int_equal(STORE_SCHEMA_VERSION, 3);
 	assert_int_equal(query_int("PRAGMA application_id"), RECON_APPLICATION_ID);
 	assert_int_equal(query_int("SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name IN"
 				   " ('files', 'statement_rows', 'ledger_events', 'quarantine', 'conflicts',"
@@ -180,7 +180,7 @@ static void test_store_reopen_keeps_data(void **state)
 	key(sha, 0x01);
 	assert_int_equal(store_file_find(fx.s, sha, &found), 1);
 	assert_int_equal(found, id);
-	assert_int_equal(query_int("PRAGMA user_version"), 2);
+	assert_int_equal(query_int("PRAGMA user_version"), 3);
 }
 
 /* A version 1 database (schemas/recon.sql) is migrated in place: rows kept,
@@ -220,7 +220,17 @@ static void test_store_migrates_version_1(void **state)
 	assert_int_equal(query_int("SELECT run_id FROM case_first_seen WHERE case_id = 'c1'"), 1);
 	assert_int_equal(query_int("SELECT run_id FROM case_first_seen WHERE case_id = 'c2'"), 3);
 	assert_int_equal(query_int("SELECT sum(first_seen_run) FROM v_open_cases"), 3);
-	assert_int_equal(query_int("PRAGMA user_version"), 2);
+	assert_int_equal(query_int("PRAGMA user_version"), 3);
+	/* Version 3: each run's cases are what its snapshot held, the latest
+	 * run's open cases live, the counts kept per run. */
+	assert_int_equal(query_int("SELECT group_concat(run_id || ':' || case_id, ' ') = '1:c1 2:c2 3:c1 3:c2'"
+				   " FROM (SELECT run_id, case_id FROM run_cases ORDER BY run_id, case_id)"), 1);
+	assert_int_equal(query_int("SELECT group_concat(from_run || '-' || to_run, ' ')"
+				   " = '1-2 2-3 3-9223372036854775807 3-9223372036854775807'"
+				   " FROM (SELECT from_run, to_run FROM case_spans ORDER BY from_run, case_id)"), 1);
+	assert_int_equal(query_int("SELECT group_concat(run_id || ':' || match_mode || ':' || open_cases || ':'"
+				   " || resolved_cases, ' ') = '1:full:1:0 2:full:1:0 3:full:2:0'"
+				   " FROM (SELECT * FROM runs ORDER BY run_id)"), 1);
 	/* An existing database keeps the page size it was made with. */
 	assert_int_equal(query_int("PRAGMA page_size"), 4096);
 	assert_int_equal(query_int("SELECT count(*) FROM statement_rows"), 2);
@@ -280,7 +290,7 @@ static void test_store_refuses_newer_schema_version(void **state)
 	assert_int_equal(store_open(fx.db, &fx.s, fx.err, sizeof(fx.err)), -1);
 	assert_null(fx.s);
 	snprintf(want, sizeof(want),
-		 "%s: database schema version 99 is newer than this recon understands (2)", fx.db);
+		 "%s: database schema version 99 is newer than this recon understands (3)", fx.db);
 	assert_string_equal(fx.err, want);
 	assert_int_equal(query_int("PRAGMA user_version"), 99);
 }
