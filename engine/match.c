@@ -1035,7 +1035,7 @@ static int count_cases(struct fold *f, struct match_result *res, int64_t *bad)
 	if (sqlite3_prepare_v2(f->db, "SELECT (SELECT count(*) FROM case_spans WHERE to_run = 9223372036854775807),"
 				      " coalesce(sum(status = 'resolved'), 0),"
 				      " coalesce(sum(typeof(amount_minor) <> 'integer'), 0)"
-				      " FROM case_spans WHERE from_run = ?1",
+				      " FROM case_spans WHERE to_run IN (9223372036854775807, ?1 + 1) AND from_run = ?1",
 			       -1, &st, NULL) != SQLITE_OK)
 		return -1;
 	sqlite3_bind_int64(st, 1, f->run_id);

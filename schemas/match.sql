@@ -31,7 +31,7 @@ WHERE n.run_id = :run
 -- successful run.
 INSERT INTO case_first_seen (case_id, run_id)
 SELECT case_id, :run FROM case_spans
-WHERE from_run = :run AND status = 'open'
+WHERE to_run = 9223372036854775807 AND from_run = :run
 ON CONFLICT (case_id) DO UPDATE SET run_id = excluded.run_id
 WHERE (SELECT status FROM runs WHERE runs.run_id = case_first_seen.run_id) IS NOT 'OK'
   AND case_first_seen.run_id <> excluded.run_id;
@@ -60,7 +60,7 @@ WITH prev (run_id) AS (
     UNION ALL
     SELECT p.run_id AS prev_run, c.*
     FROM prev AS p JOIN runs AS r ON r.run_id = p.run_id AND r.match_mode IS NOT NULL
-    JOIN case_spans AS c ON c.to_run > p.run_id AND +c.from_run <= p.run_id
+    JOIN case_spans AS c ON c.to_run > p.run_id AND c.from_run <= p.run_id
     WHERE p.run_id <> :base
 ), gone AS (
     SELECT * FROM covered AS g
@@ -91,7 +91,7 @@ SELECT :run, category, currency, sum(n), sum(a) FROM (
     WHERE :base > 0 AND to_run = :run AND status = 'open'
     UNION ALL
     SELECT category, currency, 1, amount_minor FROM case_spans
-    WHERE :base > 0 AND from_run = :run AND status = 'open'
+    WHERE :base > 0 AND to_run = 9223372036854775807 AND from_run = :run
 )
 GROUP BY category, currency
 HAVING sum(n) > 0;

@@ -40,7 +40,7 @@ CREATE TABLE case_spans (
     ledger_event_ids  TEXT NOT NULL DEFAULT '',  -- ';'-separated, in event order
     detail            TEXT NOT NULL DEFAULT '',
     CHECK (to_run > from_run),
-    PRIMARY KEY (from_run, case_id)
+    PRIMARY KEY (to_run, from_run, case_id)
 ) WITHOUT ROWID;
 
 -- Per run, what it reported: the listing of runs and the reports read these
@@ -75,21 +75,21 @@ FROM run_cases AS c;
 
 DROP TABLE run_cases;
 
--- Live spans by order (a run closes those of the orders it matches again), and
--- the runs after a given one (a run's cases: to_run > run_id).
-CREATE INDEX case_spans_live ON case_spans (to_run, order_ref);
+-- The table is clustered by to_run: the live spans, the latest run's cases,
+-- are one range at the end, where a run also writes its new ones; a closed
+-- span moves, once, to the range of the run that closed it.
+-- Live spans by order: a run closes those of the orders it matches again.
+CREATE INDEX case_spans_order ON case_spans (to_run, order_ref);
 -- Versions of one case (is it still open?).
 CREATE INDEX case_spans_case ON case_spans (case_id, to_run);
 
--- A run's cases, as the table of version 2 held them.  The unary + keeps
--- SQLite on case_spans_live (to_run > run_id: for the latest run, the live
--- spans only) rather than on the primary key (from_run <= run_id: every span
--- ever written).
+-- A run's cases, as the table of version 2 held them: the spans with
+-- to_run > run_id (for the latest run, the live ones) and from_run <= run_id.
 CREATE VIEW run_cases AS
 SELECT r.run_id, c.case_id, c.category, c.action, c.status, c.order_ref, c.channel, c.currency,
        c.key_amount_minor, c.amount_minor, c.expected, c.actual, c.first_booked_us,
        c.last_booked_us, c.route_key, c.txn_ids, c.ledger_event_ids, c.detail
-FROM runs AS r JOIN case_spans AS c ON c.to_run > r.run_id AND +c.from_run <= r.run_id
+FROM runs AS r JOIN case_spans AS c ON c.to_run > r.run_id AND c.from_run <= r.run_id
 WHERE r.match_mode IS NOT NULL;
 
 PRAGMA user_version = 3;
