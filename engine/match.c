@@ -285,13 +285,13 @@ static const char dirty_sql[] =
  * (of every order, for a full match) are closed before the fold writes their
  * new versions. */
 static const char carry_sql[] =
-	"UPDATE case_spans SET to_run = :run WHERE to_run = 9223372036854775807"
+	"UPDATE case_spans SET to_run = :run WHERE to_run = " STORE_LIVE_SPAN
 	" AND (:base = 0 OR order_ref IN (SELECT order_ref FROM temp.t_dirty));"
 	"INSERT INTO run_anomalies (run_id, case_id, order_ref, event_id, event, reason, channel, currency,"
 	" amount_minor, event_time_us, event_row_id)"
 	" SELECT :run, case_id, order_ref, event_id, event, reason, channel, currency, amount_minor,"
 	" event_time_us, event_row_id FROM run_anomalies"
-	" WHERE :base > 0 AND run_id = :base AND order_ref NOT IN (SELECT order_ref FROM temp.t_dirty);";
+	" WHERE run_id = :base AND order_ref NOT IN (SELECT order_ref FROM temp.t_dirty);";
 
 static const char fold_watch_sql[] = "INSERT INTO run_watch (run_id, order_ref) VALUES (?1, ?2)";
 
@@ -299,7 +299,7 @@ static const char fold_case_sql[] =
 	"INSERT INTO case_spans (from_run, case_id, to_run, category, action, status, order_ref, channel,"
 	" currency, key_amount_minor, amount_minor, expected, actual, first_booked_us, last_booked_us,"
 	" route_key, txn_ids, ledger_event_ids, detail)"
-	" VALUES (?1, ?2, 9223372036854775807, ?3, ?4, 'open', ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,"
+	" VALUES (?1, ?2, " STORE_LIVE_SPAN ", ?3, ?4, 'open', ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,"
 	" ?15, ?16, ?17)";
 
 static const char fold_anomaly_sql[] =
@@ -1032,10 +1032,10 @@ static int count_cases(struct fold *f, struct match_result *res, int64_t *bad)
 
 	/* Open: the live spans.  The amounts carried over were checked by the run
 	 * that wrote them. */
-	if (sqlite3_prepare_v2(f->db, "SELECT (SELECT count(*) FROM case_spans WHERE to_run = 9223372036854775807),"
+	if (sqlite3_prepare_v2(f->db, "SELECT (SELECT count(*) FROM case_spans WHERE to_run = " STORE_LIVE_SPAN "),"
 				      " coalesce(sum(status = 'resolved'), 0),"
 				      " coalesce(sum(typeof(amount_minor) <> 'integer'), 0)"
-				      " FROM case_spans WHERE to_run IN (9223372036854775807, ?1 + 1) AND from_run = ?1",
+				      " FROM case_spans WHERE to_run IN (" STORE_LIVE_SPAN ", ?1 + 1) AND from_run = ?1",
 			       -1, &st, NULL) != SQLITE_OK)
 		return -1;
 	sqlite3_bind_int64(st, 1, f->run_id);

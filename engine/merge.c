@@ -249,9 +249,9 @@ int merge_shards(struct store *merged, const char *const *paths, size_t n)
 		" f.ingested_at FROM s0.files AS f JOIN temp.m_files AS m ON m.sha256 = f.sha256;"
 		"INSERT INTO file_skips SELECT * FROM s0.file_skips;"
 		"INSERT INTO quarantine SELECT * FROM s0.quarantine;");
-	/* Runs by number, timings the slowest shard's. */
-	/* Every merged run is a full match of its own: its cases are one-run spans
-	 * below, the latest run's open ones live. */
+	/* Runs by number, timings the slowest shard's.  Every merged run is a full
+	 * match of its own: its cases are one-run spans below, the latest run's
+	 * open ones live. */
 	add(&b, "INSERT INTO runs (run_id, run_no, job, business_date, as_of_us, grace_us, window_us, status,"
 		" started_at, finished_at, params, ingest_ms, match_ms, report_ms, match_mode, open_cases,"
 		" resolved_cases)"
@@ -272,7 +272,7 @@ int merge_shards(struct store *merged, const char *const *paths, size_t n)
 		" route_key, txn_ids, ledger_event_ids, detail) ");
 	each_shard(&b, n,
 		   "r.run_no, c.case_id, CASE WHEN c.status = 'open' AND r.run_no = (SELECT max(run_no)"
-		   " FROM temp.m_runs) THEN 9223372036854775807 ELSE r.run_no + 1 END,"
+		   " FROM temp.m_runs) THEN " STORE_LIVE_SPAN " ELSE r.run_no + 1 END,"
 		   " c.category, c.action, c.status, c.order_ref, c.channel, c.currency,"
 		   " c.key_amount_minor, c.amount_minor, c.expected, c.actual, c.first_booked_us,"
 		   " c.last_booked_us, c.route_key, c.txn_ids, c.ledger_event_ids, c.detail",

@@ -14,6 +14,9 @@
 
 #define STORE_KEY_LEN 32
 #define STORE_SCHEMA_VERSION 3
+/* case_spans.to_run of a span still open in the latest matched run, as SQL
+ * text (schemas/migrations/0003_case_spans.sql). */
+#define STORE_LIVE_SPAN "9223372036854775807"
 
 struct store;
 
