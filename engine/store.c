@@ -25,6 +25,7 @@ static const struct migration {
 } migrations[] = {
 	{ 2, sql_migration_0002_order_clustered_rows },
 	{ 3, sql_migration_0003_case_spans },
+	{ 4, sql_migration_0004_time_local_uid },
 };
 
 enum stmt_id {
@@ -83,8 +84,8 @@ static const struct stmt_def stmt_defs[Q_COUNT] = {
 		{ ":chan", ":id" } },
 	[Q_STMT_FIND_UID] = {
 		"SELECT row_id, order_ref, type, amount_minor, currency, booked_at_us, channel, fee_minor"
-		" FROM statement_rows WHERE uid = :uid",
-		{ ":uid" } },
+		" FROM statement_rows WHERE booked_at_us = :time AND uid = :uid",
+		{ ":time", ":uid" } },
 	[Q_EVENT_INSERT] = {
 		"INSERT INTO ledger_events (order_ref, event_time_us, event_row_id, file_id, line, event_id,"
 		" uid, event, amount_minor, currency, channel, route_key, order_key)"
@@ -98,8 +99,8 @@ static const struct stmt_def stmt_defs[Q_COUNT] = {
 		{ ":id" } },
 	[Q_EVENT_FIND_UID] = {
 		"SELECT event_row_id, order_ref, event, amount_minor, currency, event_time_us, channel, NULL"
-		" FROM ledger_events WHERE uid = :uid",
-		{ ":uid" } },
+		" FROM ledger_events WHERE event_time_us = :time AND uid = :uid",
+		{ ":time", ":uid" } },
 	[Q_QUARANTINE] = {
 		"INSERT INTO quarantine (file_id, line, field, reason, raw) VALUES (:file, :line, :field, :reason, :raw)",
 		{ ":file", ":line", ":field", ":reason", ":raw" } },
@@ -527,7 +528,7 @@ static int insert_row(struct store *s, int ledger, int64_t file_id, const struct
 		rc = ledger ? bind_text(s, find, 0, r->id)
 			    : bind_text(s, find, 0, r->channel) || bind_text(s, find, 1, r->id);
 	else
-		rc = bind_blob(s, find, 0, r->uid, STORE_KEY_LEN);
+		rc = bind_int(s, find, 0, r->time_us) || bind_blob(s, find, 1, r->uid, STORE_KEY_LEN);
 	if (rc)
 		return fail_stmt(s, find);
 	rc = sqlite3_step(s->stmt[find]);

@@ -13,7 +13,7 @@
 #include <stdint.h>
 
 #define STORE_KEY_LEN 32
-#define STORE_SCHEMA_VERSION 3
+#define STORE_SCHEMA_VERSION 4
 /* case_spans.to_run of a span still open in the latest matched run, as SQL
  * text (schemas/migrations/0003_case_spans.sql). */
 #define STORE_LIVE_SPAN "9223372036854775807"

@@ -155,7 +155,7 @@ static void test_store_new_database_has_version_and_application_id(void **state)
 	(void)state;
 	open_ok();
 	assert_int_equal(query_int("PRAGMA user_version"), STORE_SCHEMA_VERSION);
-	assert_int_equal(STORE_SCHEMA_VERSION, 3);
+	assert_int_equal(STORE_SCHEMA_VERSION, 4);
 	assert_int_equal(query_int("PRAGMA application_id"), RECON_APPLICATION_ID);
 	assert_int_equal(query_int("SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name IN"
 				   " ('files', 'statement_rows', 'ledger_events', 'quarantine', 'conflicts',"
@@ -180,7 +180,7 @@ static void test_store_reopen_keeps_data(void **state)
 	key(sha, 0x01);
 	assert_int_equal(store_file_find(fx.s, sha, &found), 1);
 	assert_int_equal(found, id);
-	assert_int_equal(query_int("PRAGMA user_version"), 3);
+	assert_int_equal(query_int("PRAGMA user_version"), 4);
 }
 
 /* A version 1 database (schemas/recon.sql) is migrated in place: rows kept,
@@ -220,7 +220,7 @@ static void test_store_migrates_version_1(void **state)
 	assert_int_equal(query_int("SELECT run_id FROM case_first_seen WHERE case_id = 'c1'"), 1);
 	assert_int_equal(query_int("SELECT run_id FROM case_first_seen WHERE case_id = 'c2'"), 3);
 	assert_int_equal(query_int("SELECT sum(first_seen_run) FROM v_open_cases"), 3);
-	assert_int_equal(query_int("PRAGMA user_version"), 3);
+	assert_int_equal(query_int("PRAGMA user_version"), 4);
 	/* Version 3: each run's cases are what its snapshot held, the latest
 	 * run's open cases live, the counts kept per run. */
 	assert_int_equal(query_int("SELECT group_concat(run_id || ':' || case_id, ' ') = '1:c1 2:c2 3:c1 3:c2'"
@@ -235,6 +235,11 @@ static void test_store_migrates_version_1(void **state)
 	assert_int_equal(query_int("PRAGMA page_size"), 4096);
 	assert_int_equal(query_int("SELECT count(*) FROM statement_rows"), 2);
 	assert_int_equal(query_int("SELECT row_id FROM statement_rows WHERE txn_id = 'T-1' AND uid IS NULL"), 7);
+	/* Version 4: rows without an id are looked up by time, then uid. */
+	assert_int_equal(query_int("SELECT group_concat(name, ',') = 'booked_at_us,uid'"
+				   " FROM pragma_index_info('statement_rows_uid')"), 1);
+	assert_int_equal(query_int("SELECT group_concat(name, ',') = 'event_time_us,uid'"
+				   " FROM pragma_index_info('ledger_events_uid')"), 1);
 	assert_int_equal(query_int("SELECT fee_minor FROM statement_rows WHERE txn_id IS NULL"
 				   " AND hex(uid) = '5555555555555555555555555555555555555555555555555555555555555555'"), -3);
 	assert_int_equal(query_int("SELECT event_row_id FROM ledger_events WHERE event_id = 'E-1' AND uid IS NULL"), 4);
@@ -249,6 +254,18 @@ static void test_store_migrates_version_1(void **state)
 	r = make_row(&k, 0xa1, 0xc1, "T-2", 1234);
 	assert_int_equal(store_insert_statement(fx.s, 1, &r, &o, &kept), 0);
 	assert_int_equal(o, STORE_INSERTED);
+	/* The row without an id is still found by its uid (and time). */
+	r = make_row(&k, 0x55, 0xc2, NULL, 10);
+	r.order_ref = "ORD-2";
+	r.type = "REFUND";
+	r.currency = "EUR";
+	r.time_us = 6;
+	r.channel = "bank";
+	r.has_fee = 1;
+	r.fee_minor = -3;
+	assert_int_equal(store_insert_statement(fx.s, 1, &r, &o, &kept), 0);
+	assert_int_equal(o, STORE_DUPLICATE);
+	assert_int_equal(kept, 9);
 	assert_int_equal(store_file_finish(fx.s, 1, &(struct store_counts){ 0 }), 0);
 	assert_int_equal(store_commit(fx.s), 0);
 	assert_int_equal(query_int("SELECT row_id FROM statement_rows WHERE txn_id = 'T-2'"), 10);
@@ -290,7 +307,7 @@ static void test_store_refuses_newer_schema_version(void **state)
 	assert_int_equal(store_open(fx.db, &fx.s, fx.err, sizeof(fx.err)), -1);
 	assert_null(fx.s);
 	snprintf(want, sizeof(want),
-		 "%s: database schema version 99 is newer than this recon understands (3)", fx.db);
+		 "%s: database schema version 99 is newer than this recon understands (4)", fx.db);
 	assert_string_equal(fx.err, want);
 	assert_int_equal(query_int("PRAGMA user_version"), 99);
 }
