@@ -43,7 +43,8 @@ static void match_usage(FILE *f)
 		"                      as-of minus this (default 48h); DURATION is N followed\n"
 		"                      by s, m, h or d\n"
 		"  --full-match        match every order; by default a run builds on the latest\n"
-		"                      earlier run with the same windows and matches only the\n"
+		"                      matched run, when it succeeded and has the same windows\n"
+		"                      and an as-of not after this one, and matches only the\n"
 		"                      orders with new rows, open cases or pending keys (the\n"
 		"                      results are the same)\n");
 }

@@ -99,7 +99,7 @@ static int shard_of(sqlite3 *db, size_t i, const char *path, unsigned *k, unsign
 {
 	char sql[160];
 	sqlite3_stmt *st = NULL;
-	int rc, ok = 0, app = 0;
+	int rc, ok = 0, app = 0, version = 0;
 
 	snprintf(sql, sizeof(sql), "PRAGMA s%zu.application_id", i);
 	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
@@ -107,6 +107,24 @@ static int shard_of(sqlite3 *db, size_t i, const char *path, unsigned *k, unsign
 	sqlite3_finalize(st);
 	if (app != 1919247726) {
 		log_event(LOG_ERROR, "not a recon database", "shard", path, LOG_END);
+		return -1;
+	}
+	/* A shard is attached, not opened, so nothing upgrades its schema here;
+	 * its own next run (or any recon command on it) does. */
+	snprintf(sql, sizeof(sql), "PRAGMA s%zu.user_version", i);
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+		version = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	if (version != STORE_SCHEMA_VERSION) {
+		char have[16], want[16];
+
+		snprintf(have, sizeof(have), "%d", version);
+		snprintf(want, sizeof(want), "%d", STORE_SCHEMA_VERSION);
+		log_event(LOG_ERROR, version < STORE_SCHEMA_VERSION
+				     ? "the shard's schema is older than this recon's: upgrade it by running"
+				       " any recon command on it once (recon runs --db SHARD), then merge"
+				     : "the shard's schema is newer than this recon understands",
+			  "shard", path, "schema_version", have, "expected", want, LOG_END);
 		return -1;
 	}
 	snprintf(sql, sizeof(sql),
