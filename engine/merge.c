@@ -94,27 +94,34 @@ static int exec(sqlite3 *db, struct sql *b, const char *what)
 	return rc == SQLITE_OK ? 0 : -1;
 }
 
+/* PRAGMA sI.NAME of an attached schema, or 0 when it cannot be read. */
+static int shard_pragma(sqlite3 *db, size_t i, const char *name)
+{
+	char sql[64];
+	sqlite3_stmt *st = NULL;
+	int v = 0;
+
+	snprintf(sql, sizeof(sql), "PRAGMA s%zu.%s", i, name);
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
 /* The shard setting of attached schema sI: K into *K, N into *N. */
 static int shard_of(sqlite3 *db, size_t i, const char *path, unsigned *k, unsigned *n, char *mode, size_t size)
 {
 	char sql[160];
 	sqlite3_stmt *st = NULL;
-	int rc, ok = 0, app = 0, version = 0;
+	int rc, ok = 0, version;
 
-	snprintf(sql, sizeof(sql), "PRAGMA s%zu.application_id", i);
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
-		app = sqlite3_column_int(st, 0);
-	sqlite3_finalize(st);
-	if (app != 1919247726) {
+	if (shard_pragma(db, i, "application_id") != 1919247726) {
 		log_event(LOG_ERROR, "not a recon database", "shard", path, LOG_END);
 		return -1;
 	}
 	/* A shard is attached, not opened, so nothing upgrades its schema here;
 	 * its own next run (or any recon command on it) does. */
-	snprintf(sql, sizeof(sql), "PRAGMA s%zu.user_version", i);
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
-		version = sqlite3_column_int(st, 0);
-	sqlite3_finalize(st);
+	version = shard_pragma(db, i, "user_version");
 	if (version != STORE_SCHEMA_VERSION) {
 		char have[16], want[16];
 
