@@ -10,6 +10,7 @@
 
 #include "cmd.h"
 #include "log.h"
+#include "store.h"
 #include "banned.h"
 
 #ifndef RECON_VERSION
@@ -67,9 +68,14 @@ static void usage(FILE *f)
 int main(int argc, char **argv)
 {
 	const struct command *cmd;
+	char err[200];
 	int i;
 
 	log_init();
+	if (store_library_init(err, sizeof(err))) {
+		fprintf(stderr, "recon: internal: %s\n", err);
+		return EX_SOFTWARE;
+	}
 	for (i = 1; (size_t)i < sizeof(commands) / sizeof(commands[0]); i++) {
 		if (strcmp(commands[i - 1].name, commands[i].name) >= 0) {
 			fprintf(stderr, "recon: internal: command table out of order at '%s'\n", commands[i].name);

@@ -20,6 +20,8 @@
 
 struct store;
 
+/* Once per process, before any other store call: SQLite without its locks. */
+int store_library_init(char *err, size_t errlen);
 /*
  * Open (creating if needed) the database at PATH and bring its schema to the
  * current version.  Returns 0 and *OUT, or -1 with a message in ERR.
@@ -58,6 +60,11 @@ void store_now_iso(char *buf, size_t size);
 
 /* The last error, with the SQL that failed. */
 const char *store_errmsg(const struct store *s);
+
+/* The page cache for what comes next: 64 MiB to load rows, 16 MiB (the
+ * default) to read them in order (match, reports). */
+enum store_cache_use { STORE_CACHE_LOAD, STORE_CACHE_SCAN };
+int store_cache(struct store *s, enum store_cache_use use);
 
 int store_begin(struct store *s);    /* BEGIN IMMEDIATE */
 int store_commit(struct store *s);

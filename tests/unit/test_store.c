@@ -603,12 +603,54 @@ static void test_store_quarantine_and_skips_are_kept(void **state)
 	assert_int_equal(query_int("SELECT count(*) FROM file_skips"), 2);
 }
 
+/* Runs first: SQLite is configured for one thread before it initialises, and
+ * refuses a second configuration once a database is open. */
+static void test_store_library_init_only_before_first_open(void **state)
+{
+	char err[200] = "";
+
+	(void)state;
+	assert_int_equal(store_library_init(err, sizeof(err)), 0);
+	assert_string_equal(err, "");
+	open_ok();
+	assert_int_equal(store_library_init(err, sizeof(err)), -1);
+	assert_string_equal(err, "cannot configure SQLite for one thread: bad parameter or other API misuse");
+}
+
+static int64_t cache_size(struct store *s)
+{
+	sqlite3_stmt *st = NULL;
+	int64_t v;
+
+	assert_int_equal(sqlite3_prepare_v2(store_handle(s), "PRAGMA cache_size", -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+/* 16 MiB to read in order, 64 MiB to load rows; negative means KiB. */
+static void test_store_cache_sized_per_use(void **state)
+{
+	struct store *s;
+
+	(void)state;
+	s = open_ok();
+	assert_int_equal(cache_size(s), -16384);
+	assert_int_equal(store_cache(s, STORE_CACHE_LOAD), 0);
+	assert_int_equal(cache_size(s), -65536);
+	assert_int_equal(store_cache(s, STORE_CACHE_SCAN), 0);
+	assert_int_equal(cache_size(s), -16384);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		T(test_store_library_init_only_before_first_open),
 		T(test_store_new_database_has_version_and_application_id),
+		T(test_store_cache_sized_per_use),
 		T(test_store_reopen_keeps_data),
 		T(test_store_refuses_foreign_database),
 		T(test_store_refuses_other_application_id),
