@@ -175,6 +175,15 @@ one_size() {
 	stats "$t" end_to_end | awk -v o="$orders" '{ print o, $1 }' >> "$work/sizes"
 }
 
+# night_phases FILE WHAT DB DAYDIR AS_OF: the night's three commands, timed
+# one by one as WHAT_ledger, WHAT_statements and WHAT_match.
+night_phases() {
+	timed "$1" "$2_ledger" "$recon" -q ingest --db "$3" --profile ledger_v1 "$4/ledger.csv"
+	timed "$1" "$2_statements" "$recon" -q ingest --db "$3" --profile psp_v1 \
+		"$4/statement_a.csv" "$4/statement_b.csv"
+	timed "$1" "$2_match" "$recon" -q match --db "$3" --as-of "$5"
+}
+
 nights() {
 	data=$bench/data/nights-$days-$day_orders
 	gen "$data" --orders $((days * day_orders)) --days "$days"
@@ -197,15 +206,17 @@ nights() {
 		rm -f "$work"/n.db* "$work"/e.db*
 		cp "$work/h.db" "$work/n.db"
 		sync
-		timed "$t" night sh -c '"$1" -q ingest --db "$2" --profile ledger_v1 "$3/ledger.csv" &&
-			"$1" -q ingest --db "$2" --profile psp_v1 "$3/statement_a.csv" "$3/statement_b.csv" &&
-			"$1" -q match --db "$2" --as-of "$4"' sh "$recon" "$work/n.db" "$last" "$as_of"
+		night_phases "$t" night "$work/n.db" "$last" "$as_of"
 		check_truth "$work/n.db" "$last" "day $days on $((days - 1)) days"
 		sync
-		timed "$t" empty sh -c '"$1" -q ingest --db "$2" --profile ledger_v1 "$3/ledger.csv" &&
-			"$1" -q ingest --db "$2" --profile psp_v1 "$3/statement_a.csv" "$3/statement_b.csv" &&
-			"$1" -q match --db "$2" --as-of "$4"' sh "$recon" "$work/e.db" "$last" "$as_of"
+		night_phases "$t" empty "$work/e.db" "$last" "$as_of"
 		i=$((i + 1))
+	done
+	# A night per run: the sum of its phases.
+	for w in night empty; do
+		awk -v w="$w" '$1 ~ "^" w "_" {
+			n[$1]++; k = n[$1]; s[k] += $2; c[k] += $3; if ($4 > r[k]) r[k] = $4 }
+		     END { for (k in s) printf "%s %.2f %.2f %d\n", w, s[k], c[k], r[k] }' "$t" >> "$t"
 	done
 	mode=$(sqlite3 "$work/n.db" "SELECT match_mode FROM runs ORDER BY run_id DESC LIMIT 1")
 	res=$bench/results/$today-nights-$days-$day_orders.txt
@@ -218,6 +229,14 @@ nights() {
 		set -- $(stats "$t" night)
 		printf "%-44s %8.2f %8.2f %9.1f\n" "day $days on $((days - 1)) days of history ($mode)" "$1" "$2" "$3"
 		awk -v a="$1" -v b="$e" 'BEGIN { printf "ratio: %.2fx the empty database (target at most 1.2x)\n", a / b }'
+		echo "per phase (medians; empty database, then history):"
+		for p in ledger statements match; do
+			set -- $(stats "$t" "empty_$p")
+			e=$1
+			set -- $(stats "$t" "night_$p")
+			awk -v p="$p" -v e="$e" -v h="$1" 'BEGIN {
+				printf "  %-42s %8.2f %8.2f %7.2fx\n", p, e, h, (e > 0 ? h / e : 0) }'
+		done
 	} | tee "$res"
 	echo "written: ${res#$root/}" >&2
 }
