@@ -325,7 +325,7 @@ int ingest_file(struct store *s, struct profile *p, struct routekey *rk, const c
 	sf.profile_sha256 = p->sha256;
 	sf.channel = opts->channel;
 	sf.bytes = bytes;
-	if (store_cache(s, STORE_CACHE_LOAD) || store_begin(s) || store_file_insert(s, &sf, &x->file_id) ||
+	if (store_cache_load(s, bytes) || store_begin(s) || store_file_insert(s, &sf, &x->file_id) ||
 	    store_ordinal_reset(s)) {
 		status = db_error(x);
 		goto done;

@@ -1070,7 +1070,7 @@ int match_run(struct store *s, struct routekey *rk, const struct match_options *
 	f->w.as_of_us = opts->as_of_us;
 	f->w.grace_us = opts->grace_us;
 	f->w.window_us = opts->window_us;
-	if (match_register_functions(db, rk) || store_cache(s, STORE_CACHE_SCAN) || store_begin(s))
+	if (match_register_functions(db, rk) || store_cache_scan(s) || store_begin(s))
 		goto fail;
 	f->run_id = opts->run_id;
 	what = "cannot fold the ledger";

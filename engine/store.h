@@ -61,10 +61,11 @@ void store_now_iso(char *buf, size_t size);
 /* The last error, with the SQL that failed. */
 const char *store_errmsg(const struct store *s);
 
-/* The page cache for what comes next: 64 MiB to load rows, 16 MiB (the
- * default) to read them in order (match, reports). */
-enum store_cache_use { STORE_CACHE_LOAD, STORE_CACHE_SCAN };
-int store_cache(struct store *s, enum store_cache_use use);
+/* The page cache for what comes next: loading a file of FILE_BYTES (16, 32
+ * or 64 MiB, the smallest at least twice the file's size), or reading rows
+ * in order (match, reports: 16 MiB, as store_open leaves it). */
+int store_cache_load(struct store *s, int64_t file_bytes);
+int store_cache_scan(struct store *s);
 
 int store_begin(struct store *s);    /* BEGIN IMMEDIATE */
 int store_commit(struct store *s);

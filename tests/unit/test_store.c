@@ -629,7 +629,8 @@ static int64_t cache_size(struct store *s)
 	return v;
 }
 
-/* 16 MiB to read in order, 64 MiB to load rows; negative means KiB. */
+/* 16 MiB to read in order; to load a file, the smallest of 16, 32 and
+ * 64 MiB at least twice its size.  Negative means KiB. */
 static void test_store_cache_sized_per_use(void **state)
 {
 	struct store *s;
@@ -637,9 +638,19 @@ static void test_store_cache_sized_per_use(void **state)
 	(void)state;
 	s = open_ok();
 	assert_int_equal(cache_size(s), -16384);
-	assert_int_equal(store_cache(s, STORE_CACHE_LOAD), 0);
+	assert_int_equal(store_cache_load(s, 0), 0);
+	assert_int_equal(cache_size(s), -16384);
+	assert_int_equal(store_cache_load(s, 8 << 20), 0);
+	assert_int_equal(cache_size(s), -16384);
+	assert_int_equal(store_cache_load(s, (8 << 20) + 1), 0);
+	assert_int_equal(cache_size(s), -32768);
+	assert_int_equal(store_cache_load(s, 16 << 20), 0);
+	assert_int_equal(cache_size(s), -32768);
+	assert_int_equal(store_cache_load(s, (16 << 20) + 1), 0);
 	assert_int_equal(cache_size(s), -65536);
-	assert_int_equal(store_cache(s, STORE_CACHE_SCAN), 0);
+	assert_int_equal(store_cache_load(s, 5000000000LL), 0);
+	assert_int_equal(cache_size(s), -65536);
+	assert_int_equal(store_cache_scan(s), 0);
 	assert_int_equal(cache_size(s), -16384);
 }
 
