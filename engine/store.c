@@ -291,6 +291,8 @@ fail:
  * thread calls SQLite (the readahead thread only reads the input file), so
  * SQLite's own locks protect nothing here.  Without them a 1,000,000-order
  * ledger ingested in 10.99 s against 11.41 s (medians of 3, alternated).
+ * A thread that ever calls SQLite beside the main one needs them back:
+ * SQLITE_CONFIG_MULTITHREAD (one connection per thread) here instead.
  */
 int store_library_init(char *err, size_t errlen)
 {
