@@ -15,6 +15,10 @@
 #include "embedded_sql.h"
 #include "banned.h"
 
+/* The page cache to read rows in order (match, reports), and a new
+ * connection's: 16 MiB (see store_cache_load). */
+#define CACHE_SCAN "PRAGMA cache_size = -16384"
+
 #define APPLICATION_ID 1919247726 /* "recn" */
 #define MAX_PARAMS 16
 
@@ -320,7 +324,7 @@ int store_open(const char *path, struct store **out, char *err, size_t errlen)
 		"PRAGMA page_size = 16384;"
 		"PRAGMA journal_mode = WAL;"
 		"PRAGMA synchronous = NORMAL;"
-		"PRAGMA cache_size = -16384;"   /* as store_cache_scan */
+		CACHE_SCAN ";"
 		"PRAGMA foreign_keys = ON;"
 		"PRAGMA temp_store = FILE;"
 		"CREATE TEMP TABLE IF NOT EXISTS ordinals (content BLOB PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID;";
@@ -390,22 +394,23 @@ void store_close(struct store *s)
  * its file's size, and reading in order 16 MiB.  Each is bounded whatever
  * the input.  (A PRAGMA takes no bound parameter, hence the fixed texts.)
  */
-int store_cache_load(struct store *s, int64_t file_bytes)
+static int set_cache(struct store *s, const char *pragma)
 {
-	const char *sql = file_bytes <= 8LL << 20 ? "PRAGMA cache_size = -16384"
-			  : file_bytes <= 16LL << 20 ? "PRAGMA cache_size = -32768"
-						      : "PRAGMA cache_size = -65536";
-
-	if (sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+	if (sqlite3_exec(s->db, pragma, NULL, NULL, NULL) != SQLITE_OK)
 		return fail_db(s, "cannot size the page cache");
 	return 0;
 }
 
+int store_cache_load(struct store *s, int64_t file_bytes)
+{
+	return set_cache(s, file_bytes <= 8LL << 20    ? CACHE_SCAN
+			    : file_bytes <= 16LL << 20 ? "PRAGMA cache_size = -32768"
+						       : "PRAGMA cache_size = -65536");
+}
+
 int store_cache_scan(struct store *s)
 {
-	if (sqlite3_exec(s->db, "PRAGMA cache_size = -16384", NULL, NULL, NULL) != SQLITE_OK)
-		return fail_db(s, "cannot size the page cache");
-	return 0;
+	return set_cache(s, CACHE_SCAN);
 }
 
 int store_begin(struct store *s)
