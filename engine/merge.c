@@ -115,7 +115,7 @@ static int shard_of(sqlite3 *db, size_t i, const char *path, unsigned *k, unsign
 	sqlite3_stmt *st = NULL;
 	int rc, ok = 0, version;
 
-	if (shard_pragma(db, i, "application_id") != 1919247726) {
+	if (shard_pragma(db, i, "application_id") != STORE_APPLICATION_ID) {
 		log_event(LOG_ERROR, "not a recon database", "shard", path, LOG_END);
 		return -1;
 	}

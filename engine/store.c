@@ -19,7 +19,6 @@
  * connection's: 16 MiB (see store_cache_load). */
 #define CACHE_SCAN "PRAGMA cache_size = -16384"
 
-#define APPLICATION_ID 1919247726 /* "recn" */
 #define MAX_PARAMS 16
 
 /* Forward migrations: version reached -> SQL (schemas/migrations/README.md). */
@@ -227,7 +226,7 @@ static int check_foreign(struct store *s)
 		fail_db(s, "cannot read the database header");
 		goto out;
 	}
-	if (sqlite3_column_int(st, 1) > 0 && sqlite3_column_int(st, 0) != APPLICATION_ID) {
+	if (sqlite3_column_int(st, 1) > 0 && sqlite3_column_int(st, 0) != STORE_APPLICATION_ID) {
 		snprintf(s->err, sizeof(s->err), "not a recon database (application_id %d)",
 			 sqlite3_column_int(st, 0));
 		goto out;
@@ -259,7 +258,7 @@ static int migrate(struct store *s)
 	tables = sqlite3_column_int(st, 2);
 	sqlite3_finalize(st);
 	st = NULL;
-	if (tables > 0 && app != APPLICATION_ID) {
+	if (tables > 0 && app != STORE_APPLICATION_ID) {
 		snprintf(s->err, sizeof(s->err), "not a recon database (application_id %d)", app);
 		goto fail;
 	}
