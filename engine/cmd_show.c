@@ -60,7 +60,7 @@ static int show(sqlite3 *db, const char *ref)
 			       " coalesce(e.event_id, '-'), lower(hex(e.route_key)), f.path, e.line,"
 			       " lower(hex(e.order_key))"
 			       " FROM ledger_events AS e JOIN files AS f ON f.file_id = e.file_id"
-			       " WHERE e.order_ref = ?1 ORDER BY e.event_time_us, e.event_row_id",
+			       " WHERE e.late IN (0, 1) AND e.order_ref = ?1 ORDER BY e.event_time_us, e.event_row_id",
 			       -1, &st, NULL) != SQLITE_OK)
 		goto db;
 	sqlite3_bind_text(st, 1, ref, -1, SQLITE_STATIC);
@@ -94,7 +94,8 @@ static int show(sqlite3 *db, const char *ref)
 			       "SELECT s.booked_at_us, s.type, s.amount_minor, s.currency, s.channel,"
 			       " coalesce(s.txn_id, '-'), lower(hex(s.route_key)), f.path, s.line, s.fee_minor"
 			       " FROM statement_rows AS s JOIN files AS f ON f.file_id = s.file_id"
-			       " WHERE s.order_ref = ?1 ORDER BY s.booked_at_us, s.row_id", -1, &st, NULL) != SQLITE_OK)
+			       " WHERE s.late IN (0, 1) AND s.order_ref = ?1 ORDER BY s.booked_at_us, s.row_id",
+			       -1, &st, NULL) != SQLITE_OK)
 		goto db;
 	sqlite3_bind_text(st, 1, ref, -1, SQLITE_STATIC);
 	printf("\nstatement rows, in booking order:\n");

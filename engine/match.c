@@ -238,28 +238,46 @@ struct fold {
 
 /* Every row of the orders matched, visible or not: a row later than as_of puts
  * its order on the watch list.  Full match: all orders.  Incremental: the
- * orders in temp.t_dirty. */
+ * orders in temp.t_dirty.  Rows are in two segments, main and late
+ * (schemas/migrations/0005_late_rows.sql), each in order: SQLite merges the
+ * two ordered scans of a compound SELECT without sorting.  An incremental
+ * match probes the late segment only for the dirty orders up to its greatest
+ * order_ref (it holds no later one), not for each new order of the night;
+ * the order_ref is the dirty table's, in whose order the scan runs, and the
+ * unary + keeps SQLite from turning that bound into a range scan of the late
+ * segment per dirty order. */
+#define EVENT_COLS(REF) \
+	REF ", e.event_time_us, e.event_row_id, e.event, e.amount_minor, e.currency," \
+	" e.channel, coalesce(e.event_id, 'row:' || e.event_row_id), e.route_key, e.uid, e.order_key"
+#define ROW_COLS(REF) \
+	REF ", s.booked_at_us, s.row_id, s.type, s.amount_minor, s.currency, s.channel," \
+	" coalesce(s.txn_id, 'row:' || s.row_id), s.route_key"
+
 static const char fold_events_sql[] =
-	"SELECT order_ref, event_time_us, event_row_id, event, amount_minor, currency, channel,"
-	" coalesce(event_id, 'row:' || event_row_id), route_key, uid, order_key"
-	" FROM ledger_events ORDER BY order_ref, event_time_us, event_row_id";
+	"SELECT " EVENT_COLS("e.order_ref") " FROM ledger_events AS e WHERE e.late = 0"
+	" UNION ALL SELECT " EVENT_COLS("e.order_ref") " FROM ledger_events AS e WHERE e.late = 1"
+	" ORDER BY 1, 2, 3";
 
 static const char fold_rows_sql[] =
-	"SELECT order_ref, booked_at_us, row_id, type, amount_minor, currency, channel,"
-	" coalesce(txn_id, 'row:' || row_id), route_key"
-	" FROM statement_rows ORDER BY order_ref, booked_at_us, row_id";
+	"SELECT " ROW_COLS("s.order_ref") " FROM statement_rows AS s WHERE s.late = 0"
+	" UNION ALL SELECT " ROW_COLS("s.order_ref") " FROM statement_rows AS s WHERE s.late = 1"
+	" ORDER BY 1, 2, 3";
 
 static const char dirty_events_sql[] =
-	"SELECT e.order_ref, e.event_time_us, e.event_row_id, e.event, e.amount_minor, e.currency,"
-	" e.channel, coalesce(e.event_id, 'row:' || e.event_row_id), e.route_key, e.uid, e.order_key"
-	" FROM temp.t_dirty AS d JOIN ledger_events AS e ON e.order_ref = d.order_ref"
-	" ORDER BY d.order_ref, e.event_time_us, e.event_row_id";
+	"SELECT " EVENT_COLS("d.order_ref") " FROM temp.t_dirty AS d CROSS JOIN ledger_events AS e"
+	" ON e.late = 0 AND e.order_ref = d.order_ref"
+	" UNION ALL SELECT " EVENT_COLS("d.order_ref") " FROM temp.t_dirty AS d CROSS JOIN ledger_events AS e"
+	" ON e.late = 1 AND e.order_ref = +d.order_ref"
+	" WHERE d.order_ref <= (SELECT max(order_ref) FROM ledger_events WHERE late = 1)"
+	" ORDER BY 1, 2, 3";
 
 static const char dirty_rows_sql[] =
-	"SELECT s.order_ref, s.booked_at_us, s.row_id, s.type, s.amount_minor, s.currency, s.channel,"
-	" coalesce(s.txn_id, 'row:' || s.row_id), s.route_key"
-	" FROM temp.t_dirty AS d JOIN statement_rows AS s ON s.order_ref = d.order_ref"
-	" ORDER BY d.order_ref, s.booked_at_us, s.row_id";
+	"SELECT " ROW_COLS("d.order_ref") " FROM temp.t_dirty AS d CROSS JOIN statement_rows AS s"
+	" ON s.late = 0 AND s.order_ref = d.order_ref"
+	" UNION ALL SELECT " ROW_COLS("d.order_ref") " FROM temp.t_dirty AS d CROSS JOIN statement_rows AS s"
+	" ON s.late = 1 AND s.order_ref = +d.order_ref"
+	" WHERE d.order_ref <= (SELECT max(order_ref) FROM statement_rows WHERE late = 1)"
+	" ORDER BY 1, 2, 3";
 
 /* The base: the latest matched run, if it succeeded, has the same windows, an
  * as_of not after this one's, and recorded counters.  Only the latest: its

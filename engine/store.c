@@ -29,6 +29,7 @@ static const struct migration {
 	{ 2, sql_migration_0002_order_clustered_rows },
 	{ 3, sql_migration_0003_case_spans },
 	{ 4, sql_migration_0004_time_local_uid },
+	{ 5, sql_migration_0005_late_rows },
 };
 
 enum stmt_id {
@@ -44,6 +45,8 @@ enum stmt_id {
 	Q_EVENT_INSERT,
 	Q_EVENT_FIND_ID,
 	Q_EVENT_FIND_UID,
+	Q_STMT_FRONTIER,
+	Q_EVENT_FRONTIER,
 	Q_QUARANTINE,
 	Q_CONFLICT,
 	Q_SKIP,
@@ -76,11 +79,11 @@ static const struct stmt_def stmt_defs[Q_COUNT] = {
 	 * failure is still an error, never a silently dropped row. */
 	[Q_STMT_INSERT] = {
 		"INSERT INTO statement_rows (order_ref, booked_at_us, row_id, file_id, line, txn_id, uid,"
-		" type, amount_minor, currency, channel, route_key, fee_minor)"
+		" type, amount_minor, currency, channel, route_key, fee_minor, late)"
 		" VALUES (:ref, :time, :row, :file, :line, :id, :uid, :type, :amount, :cur, :chan, :route,"
-		" :fee) ON CONFLICT DO NOTHING",
+		" :fee, :late) ON CONFLICT DO NOTHING",
 		{ ":ref", ":time", ":row", ":file", ":line", ":id", ":uid", ":type", ":amount", ":cur",
-		  ":chan", ":route", ":fee" } },
+		  ":chan", ":route", ":fee", ":late" } },
 	[Q_STMT_FIND_ID] = {
 		"SELECT row_id, order_ref, type, amount_minor, currency, booked_at_us, channel, fee_minor"
 		" FROM statement_rows WHERE channel = :chan AND txn_id = :id",
@@ -91,11 +94,11 @@ static const struct stmt_def stmt_defs[Q_COUNT] = {
 		{ ":time", ":uid" } },
 	[Q_EVENT_INSERT] = {
 		"INSERT INTO ledger_events (order_ref, event_time_us, event_row_id, file_id, line, event_id,"
-		" uid, event, amount_minor, currency, channel, route_key, order_key)"
+		" uid, event, amount_minor, currency, channel, route_key, order_key, late)"
 		" VALUES (:ref, :time, :row, :file, :line, :id, :uid, :type, :amount, :cur, :chan, :route,"
-		" :order) ON CONFLICT DO NOTHING",
+		" :order, :late) ON CONFLICT DO NOTHING",
 		{ ":ref", ":time", ":row", ":file", ":line", ":id", ":uid", ":type", ":amount", ":cur",
-		  ":chan", ":route", ":order" } },
+		  ":chan", ":route", ":order", ":late" } },
 	[Q_EVENT_FIND_ID] = {
 		"SELECT event_row_id, order_ref, event, amount_minor, currency, event_time_us, channel, NULL"
 		" FROM ledger_events WHERE event_id = :id",
@@ -104,6 +107,9 @@ static const struct stmt_def stmt_defs[Q_COUNT] = {
 		"SELECT event_row_id, order_ref, event, amount_minor, currency, event_time_us, channel, NULL"
 		" FROM ledger_events WHERE event_time_us = :time AND uid = :uid",
 		{ ":time", ":uid" } },
+	/* The greatest order_ref of the main segment (schemas/migrations/0005_late_rows.sql). */
+	[Q_STMT_FRONTIER] = { "SELECT max(order_ref) FROM statement_rows WHERE late = 0", { NULL } },
+	[Q_EVENT_FRONTIER] = { "SELECT max(order_ref) FROM ledger_events WHERE late = 0", { NULL } },
 	[Q_QUARANTINE] = {
 		"INSERT INTO quarantine (file_id, line, field, reason, raw) VALUES (:file, :line, :field, :reason, :raw)",
 		{ ":file", ":line", ":field", ":reason", ":raw" } },
@@ -132,8 +138,9 @@ struct store {
 	sqlite3_stmt *stmt[Q_COUNT];
 	int pidx[Q_COUNT][MAX_PARAMS];
 	int in_txn;
-	int ids_loaded;            /* next_id holds the counters of the open transaction */
+	int ids_loaded;            /* next_id and frontier are those of the open transaction */
 	int64_t next_id[2];        /* next row id: [0] statement rows, [1] ledger events */
+	char *frontier[2];         /* greatest order_ref of the main segment, NULL if empty */
 	char err[512];
 };
 
@@ -369,6 +376,8 @@ void store_close(struct store *s)
 		return;
 	for (q = 0; q < Q_COUNT; q++)
 		sqlite3_finalize(s->stmt[q]);
+	free(s->frontier[0]);
+	free(s->frontier[1]);
 	if (s->db && sqlite3_close(s->db) != SQLITE_OK)
 		fprintf(stderr, "level=error msg=\"cannot close database\" error=\"%s\"\n", sqlite3_errmsg(s->db));
 	free(s);
@@ -487,8 +496,33 @@ int store_file_finish(struct store *s, int64_t file_id, const struct store_count
 	return ids_save(s);
 }
 
-/* The row-id counters, read once per transaction (they live in settings so that
- * ids keep the ingest order without an index on them). */
+/* The frontier of table I (0 statement rows, 1 ledger events) for this
+ * transaction: a row whose order_ref sorts before it is late. */
+static int frontier_load(struct store *s, int i)
+{
+	enum stmt_id q = i ? Q_EVENT_FRONTIER : Q_STMT_FRONTIER;
+	sqlite3_stmt *st = s->stmt[q];
+	int rc = sqlite3_step(st);
+
+	free(s->frontier[i]);
+	s->frontier[i] = NULL;
+	if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) == SQLITE_TEXT) {
+		s->frontier[i] = strdup((const char *)sqlite3_column_text(st, 0));
+		if (s->frontier[i] == NULL) {
+			sqlite3_reset(st);
+			snprintf(s->err, sizeof(s->err), "out of memory");
+			return -1;
+		}
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW)
+		return fail_stmt(s, q);
+	return 0;
+}
+
+/* The row-id counters and the frontiers, read once per transaction (the
+ * counters live in settings so that ids keep the ingest order without an index
+ * on them). */
 static int ids_load(struct store *s)
 {
 	int i;
@@ -497,7 +531,7 @@ static int ids_load(struct store *s)
 		char buf[32], *end;
 		int rc = store_setting_get(s, id_setting[i], buf, sizeof(buf));
 
-		if (rc < 0)
+		if (rc < 0 || frontier_load(s, i))
 			return -1;
 		s->next_id[i] = 1;
 		if (rc == 1) {
@@ -571,7 +605,11 @@ static int insert_row(struct store *s, int ledger, int64_t file_id, const struct
 	rc = ledger ? bind_blob(s, ins, i, r->order_key, STORE_KEY_LEN)
 	     : r->has_fee ? bind_int(s, ins, i, r->fee_minor)
 			  : sqlite3_bind_null(s->stmt[ins], s->pidx[ins][i]);
-	if (rc)
+	/* Late: before the frontier in SQLite's BINARY order, which for text
+	 * without NUL bytes is strcmp's. */
+	i++;
+	if (rc || bind_int(s, ins, i, s->frontier[ledger] != NULL &&
+					 strcmp(r->order_ref, s->frontier[ledger]) < 0))
 		return fail_stmt(s, ins);
 	if (exec_stmt(s, ins))
 		return -1;

@@ -155,7 +155,7 @@ static void test_store_new_database_has_version_and_application_id(void **state)
 	(void)state;
 	open_ok();
 	assert_int_equal(query_int("PRAGMA user_version"), STORE_SCHEMA_VERSION);
-	assert_int_equal(STORE_SCHEMA_VERSION, 4);
+	assert_int_equal(STORE_SCHEMA_VERSION, 5);
 	assert_int_equal(query_int("PRAGMA application_id"), RECON_APPLICATION_ID);
 	assert_int_equal(query_int("SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name IN"
 				   " ('files', 'statement_rows', 'ledger_events', 'quarantine', 'conflicts',"
@@ -180,7 +180,7 @@ static void test_store_reopen_keeps_data(void **state)
 	key(sha, 0x01);
 	assert_int_equal(store_file_find(fx.s, sha, &found), 1);
 	assert_int_equal(found, id);
-	assert_int_equal(query_int("PRAGMA user_version"), 4);
+	assert_int_equal(query_int("PRAGMA user_version"), 5);
 }
 
 /* A version 1 database (schemas/recon.sql) is migrated in place: rows kept,
@@ -220,7 +220,7 @@ static void test_store_migrates_version_1(void **state)
 	assert_int_equal(query_int("SELECT run_id FROM case_first_seen WHERE case_id = 'c1'"), 1);
 	assert_int_equal(query_int("SELECT run_id FROM case_first_seen WHERE case_id = 'c2'"), 3);
 	assert_int_equal(query_int("SELECT sum(first_seen_run) FROM v_open_cases"), 3);
-	assert_int_equal(query_int("PRAGMA user_version"), 4);
+	assert_int_equal(query_int("PRAGMA user_version"), 5);
 	/* Version 3: each run's cases are what its snapshot held, the latest
 	 * run's open cases live, the counts kept per run. */
 	assert_int_equal(query_int("SELECT group_concat(run_id || ':' || case_id, ' ') = '1:c1 2:c2 3:c1 3:c2'"
@@ -244,6 +244,15 @@ static void test_store_migrates_version_1(void **state)
 				   " AND hex(uid) = '5555555555555555555555555555555555555555555555555555555555555555'"), -3);
 	assert_int_equal(query_int("SELECT event_row_id FROM ledger_events WHERE event_id = 'E-1' AND uid IS NULL"), 4);
 	assert_int_equal(query_int("SELECT count(*) FROM v_order_status"), 2);
+	/* Version 5: rows stored before are in the main segment, keyed by it first. */
+	assert_int_equal(query_int("SELECT count(*) FROM statement_rows WHERE late = 0"), 2);
+	assert_int_equal(query_int("SELECT count(*) FROM ledger_events WHERE late = 0"), 1);
+	assert_int_equal(query_int("SELECT group_concat(name, ',') = 'late,order_ref,booked_at_us,row_id'"
+				   " FROM pragma_index_info('sqlite_autoindex_statement_rows_1')"), 1);
+	assert_int_equal(query_int("SELECT group_concat(name, ',') = 'late,order_ref,event_time_us,event_row_id'"
+				   " FROM pragma_index_info('sqlite_autoindex_ledger_events_1')"), 1);
+	assert_int_equal(query_int("SELECT ledger_events || ',' || last_event || ',' || charges || ',' || refunds"
+				   " = '1,PAID,1,0' FROM v_order_status WHERE order_ref = 'ORD-1'"), 1);
 	/* The same txn_id is still a duplicate; new rows continue the row ids. */
 	assert_int_equal(store_begin(fx.s), 0);
 	r = make_row(&k, 0xa1, 0xc1, "T-1", 1234);
@@ -307,7 +316,7 @@ static void test_store_refuses_newer_schema_version(void **state)
 	assert_int_equal(store_open(fx.db, &fx.s, fx.err, sizeof(fx.err)), -1);
 	assert_null(fx.s);
 	snprintf(want, sizeof(want),
-		 "%s: database schema version 99 is newer than this recon understands (4)", fx.db);
+		 "%s: database schema version 99 is newer than this recon understands (5)", fx.db);
 	assert_string_equal(fx.err, want);
 	assert_int_equal(query_int("PRAGMA user_version"), 99);
 }
@@ -486,6 +495,82 @@ static void test_store_event_insert_duplicate_conflict(void **state)
 	assert_int_equal(kept, first_id);
 	assert_int_equal(store_commit(fx.s), 0);
 	assert_int_equal(query_int("SELECT count(*) FROM ledger_events"), 1);
+}
+
+/* A row for an order before the greatest order_ref of the main segment when
+ * the file's transaction began goes to the late segment; identities span both
+ * segments. */
+static void test_store_rows_before_the_frontier_are_late(void **state)
+{
+	static const char *const first[] = { "ORD-2", "ORD-5" };
+	static const char *const second[] = { "ORD-1", "ORD-5", "ORD-9", "ORD-7", "ORD-3" };
+	struct row_keys k;
+	struct store_row r;
+	enum store_outcome o;
+	int64_t file_id, kept = -1;
+	char id[16];
+	size_t i;
+	int ledger;
+
+	(void)state;
+	open_ok();
+	for (ledger = 0; ledger < 2; ledger++) {
+		int (*ins)(struct store *, int64_t, const struct store_row *, enum store_outcome *, int64_t *) =
+			ledger ? store_insert_event : store_insert_statement;
+
+		assert_int_equal(store_begin(fx.s), 0);
+		file_id = add_file((unsigned char)(0x10 + 2 * ledger));
+		/* An empty table has no frontier: nothing is late. */
+		for (i = 0; i < 2; i++) {
+			snprintf(id, sizeof(id), "A%zu", i);
+			r = make_row(&k, 0xa1, 0xc1, id, 100);
+			r.order_ref = first[i];
+			if (ledger)
+				r.type = "PAID";
+			assert_int_equal(ins(fx.s, file_id, &r, &o, &kept), 0);
+			assert_int_equal(o, STORE_INSERTED);
+		}
+		assert_int_equal(store_file_finish(fx.s, file_id, &(struct store_counts){ 0 }), 0);
+		assert_int_equal(store_commit(fx.s), 0);
+		assert_int_equal(store_begin(fx.s), 0);
+		file_id = add_file((unsigned char)(0x11 + 2 * ledger));
+		/* The frontier is ORD-5 for the whole file: ORD-7 after ORD-9 is
+		 * not late, ORD-3 is. */
+		for (i = 0; i < 5; i++) {
+			snprintf(id, sizeof(id), "B%zu", i);
+			r = make_row(&k, 0xa1, 0xc1, id, 100);
+			r.order_ref = second[i];
+			if (ledger)
+				r.type = "PAID";
+			assert_int_equal(ins(fx.s, file_id, &r, &o, &kept), 0);
+			assert_int_equal(o, STORE_INSERTED);
+		}
+		/* A late row's identity is known to the next file, whatever its
+		 * segment: the same row is a duplicate, other fields a conflict. */
+		assert_int_equal(store_file_finish(fx.s, file_id, &(struct store_counts){ 0 }), 0);
+		assert_int_equal(store_commit(fx.s), 0);
+		assert_int_equal(store_begin(fx.s), 0);
+		r = make_row(&k, 0xa1, 0xc1, "B0", 100);
+		if (ledger)
+			r.type = "PAID";
+		assert_int_equal(ins(fx.s, file_id, &r, &o, &kept), 0);
+		assert_int_equal(o, STORE_DUPLICATE);
+		r.order_ref = "ORD-9";
+		assert_int_equal(ins(fx.s, file_id, &r, &o, &kept), 0);
+		assert_int_equal(o, STORE_CONFLICT);
+		assert_int_equal(store_file_finish(fx.s, file_id, &(struct store_counts){ 0 }), 0);
+		assert_int_equal(store_commit(fx.s), 0);
+	}
+	assert_int_equal(query_int("SELECT group_concat(order_ref || ':' || late, ' ')"
+				   " = 'ORD-2:0 ORD-5:0 ORD-1:1 ORD-5:0 ORD-9:0 ORD-7:0 ORD-3:1'"
+				   " FROM (SELECT order_ref, late FROM statement_rows ORDER BY row_id)"), 1);
+	assert_int_equal(query_int("SELECT group_concat(order_ref || ':' || late, ' ')"
+				   " = 'ORD-2:0 ORD-5:0 ORD-1:1 ORD-5:0 ORD-9:0 ORD-7:0 ORD-3:1'"
+				   " FROM (SELECT order_ref, late FROM ledger_events ORDER BY event_row_id)"), 1);
+	/* What an analyst sees per order spans both segments. */
+	assert_int_equal(query_int("SELECT group_concat(order_ref || '=' || ledger_events || '/' || charges, ' ')"
+				   " = 'ORD-1=1/1 ORD-2=1/1 ORD-3=1/1 ORD-5=2/2 ORD-7=1/1 ORD-9=1/1'"
+				   " FROM (SELECT * FROM v_order_status ORDER BY order_ref)"), 1);
 }
 
 /* ---- ordinals ---------------------------------------------------------------------------------- */
@@ -673,6 +758,7 @@ int main(void)
 		T(test_store_statement_without_id_or_fee_stores_null),
 		T(test_store_schema_refuses_non_positive_statement_amount),
 		T(test_store_event_insert_duplicate_conflict),
+		T(test_store_rows_before_the_frontier_are_late),
 		T(test_store_ordinals_count_identical_content),
 		T(test_store_migrates_version_1),
 		T(test_store_settings_get_and_set),
