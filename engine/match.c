@@ -205,6 +205,8 @@ struct tally {                 /* MATCHED and PENDING keys per category and curr
  * run's (also ingested before it: row id below its counters). */
 enum view { VIEW_RUN, VIEW_BASE };
 
+#define MAX_ARMS 4
+
 struct fold {
 	sqlite3 *db;
 	struct routekey *rk;
@@ -213,7 +215,14 @@ struct fold {
 	int64_t base_run;          /* incremental: the run built on, else 0 */
 	int64_t base_as_of;
 	int64_t base_next[2];      /* its next row ids: [0] statement rows, [1] events */
-	sqlite3_stmt *events, *rows, *cases, *anomaly, *summary, *watch;
+	struct arms {              /* statements merged into one stream (see fold_events_sql) */
+		sqlite3_stmt *st[MAX_ARMS];
+		int n;
+		int state[MAX_ARMS]; /* 0: a row, 1: done, -1: failed; unstepped before the first */
+		int started;
+		int cur;             /* the arm whose row is the stream's, -1 when all are done */
+	} events, rows;
+	sqlite3_stmt *cases, *anomaly, *summary, *watch;
 	int64_t anomalies;
 	/* the current order, reused */
 	char *text;
@@ -238,46 +247,61 @@ struct fold {
 
 /* Every row of the orders matched, visible or not: a row later than as_of puts
  * its order on the watch list.  Full match: all orders.  Incremental: the
- * orders in temp.t_dirty.  Rows are in two segments, main and late
- * (schemas/migrations/0005_late_rows.sql), each in order: SQLite merges the
- * two ordered scans of a compound SELECT without sorting.  An incremental
- * match probes the late segment only for the dirty orders up to its greatest
- * order_ref (it holds no later one), not for each new order of the night;
- * the order_ref is the dirty table's, in whose order the scan runs, and the
- * unary + keeps SQLite from turning that bound into a range scan of the late
- * segment per dirty order. */
+ * orders in temp.t_dirty, and every order after the base run's frontier (all
+ * of them new since; see dirty_sql).  Rows are in two segments, main and late
+ * (schemas/migrations/0005_late_rows.sql), so each is read by several
+ * statements ("arms"), each in (order_ref, time, row id) order, which the fold
+ * merges (struct arms): SQLite's own merge of a compound SELECT cost a quarter
+ * of a microsecond per row more.  The dirty orders are looked up in the late
+ * segment only up to its greatest order_ref (it holds no later one), not each
+ * new order of the night; the order_ref is the dirty table's, in whose order
+ * the scan runs, and the unary + keeps SQLite from turning that bound into a
+ * range scan of the late segment per dirty order.  ?1 is the base run. */
 #define EVENT_COLS(REF) \
-	REF ", e.event_time_us, e.event_row_id, e.event, e.amount_minor, e.currency," \
+	"SELECT " REF ", e.event_time_us, e.event_row_id, e.event, e.amount_minor, e.currency," \
 	" e.channel, coalesce(e.event_id, 'row:' || e.event_row_id), e.route_key, e.uid, e.order_key"
+#define EVENT_ORDER(REF) " ORDER BY " REF ", e.event_time_us, e.event_row_id"
 #define ROW_COLS(REF) \
-	REF ", s.booked_at_us, s.row_id, s.type, s.amount_minor, s.currency, s.channel," \
+	"SELECT " REF ", s.booked_at_us, s.row_id, s.type, s.amount_minor, s.currency, s.channel," \
 	" coalesce(s.txn_id, 'row:' || s.row_id), s.route_key"
+#define ROW_ORDER(REF) " ORDER BY " REF ", s.booked_at_us, s.row_id"
+#define BASE_FRONTIER "(SELECT order_frontier FROM runs WHERE run_id = ?1)"
 
-static const char fold_events_sql[] =
-	"SELECT " EVENT_COLS("e.order_ref") " FROM ledger_events AS e WHERE e.late = 0"
-	" UNION ALL SELECT " EVENT_COLS("e.order_ref") " FROM ledger_events AS e WHERE e.late = 1"
-	" ORDER BY 1, 2, 3";
+static const char *const fold_events_sql[] = {
+	EVENT_COLS("e.order_ref") " FROM ledger_events AS e WHERE e.late = 0" EVENT_ORDER("e.order_ref"),
+	EVENT_COLS("e.order_ref") " FROM ledger_events AS e WHERE e.late = 1" EVENT_ORDER("e.order_ref"),
+};
 
-static const char fold_rows_sql[] =
-	"SELECT " ROW_COLS("s.order_ref") " FROM statement_rows AS s WHERE s.late = 0"
-	" UNION ALL SELECT " ROW_COLS("s.order_ref") " FROM statement_rows AS s WHERE s.late = 1"
-	" ORDER BY 1, 2, 3";
+static const char *const fold_rows_sql[] = {
+	ROW_COLS("s.order_ref") " FROM statement_rows AS s WHERE s.late = 0" ROW_ORDER("s.order_ref"),
+	ROW_COLS("s.order_ref") " FROM statement_rows AS s WHERE s.late = 1" ROW_ORDER("s.order_ref"),
+};
 
-static const char dirty_events_sql[] =
-	"SELECT " EVENT_COLS("d.order_ref") " FROM temp.t_dirty AS d CROSS JOIN ledger_events AS e"
-	" ON e.late = 0 AND e.order_ref = d.order_ref"
-	" UNION ALL SELECT " EVENT_COLS("d.order_ref") " FROM temp.t_dirty AS d CROSS JOIN ledger_events AS e"
+static const char *const dirty_events_sql[] = {
+	EVENT_COLS("d.order_ref") " FROM temp.t_dirty AS d CROSS JOIN ledger_events AS e"
+	" ON e.late = 0 AND e.order_ref = d.order_ref" EVENT_ORDER("d.order_ref"),
+	EVENT_COLS("d.order_ref") " FROM temp.t_dirty AS d CROSS JOIN ledger_events AS e"
 	" ON e.late = 1 AND e.order_ref = +d.order_ref"
 	" WHERE d.order_ref <= (SELECT max(order_ref) FROM ledger_events WHERE late = 1)"
-	" ORDER BY 1, 2, 3";
+	EVENT_ORDER("d.order_ref"),
+	EVENT_COLS("e.order_ref") " FROM ledger_events AS e WHERE e.late = 0 AND e.order_ref > " BASE_FRONTIER
+	EVENT_ORDER("e.order_ref"),
+	EVENT_COLS("e.order_ref") " FROM ledger_events AS e WHERE e.late = 1 AND e.order_ref > " BASE_FRONTIER
+	EVENT_ORDER("e.order_ref"),
+};
 
-static const char dirty_rows_sql[] =
-	"SELECT " ROW_COLS("d.order_ref") " FROM temp.t_dirty AS d CROSS JOIN statement_rows AS s"
-	" ON s.late = 0 AND s.order_ref = d.order_ref"
-	" UNION ALL SELECT " ROW_COLS("d.order_ref") " FROM temp.t_dirty AS d CROSS JOIN statement_rows AS s"
+static const char *const dirty_rows_sql[] = {
+	ROW_COLS("d.order_ref") " FROM temp.t_dirty AS d CROSS JOIN statement_rows AS s"
+	" ON s.late = 0 AND s.order_ref = d.order_ref" ROW_ORDER("d.order_ref"),
+	ROW_COLS("d.order_ref") " FROM temp.t_dirty AS d CROSS JOIN statement_rows AS s"
 	" ON s.late = 1 AND s.order_ref = +d.order_ref"
 	" WHERE d.order_ref <= (SELECT max(order_ref) FROM statement_rows WHERE late = 1)"
-	" ORDER BY 1, 2, 3";
+	ROW_ORDER("d.order_ref"),
+	ROW_COLS("s.order_ref") " FROM statement_rows AS s WHERE s.late = 0 AND s.order_ref > " BASE_FRONTIER
+	ROW_ORDER("s.order_ref"),
+	ROW_COLS("s.order_ref") " FROM statement_rows AS s WHERE s.late = 1 AND s.order_ref > " BASE_FRONTIER
+	ROW_ORDER("s.order_ref"),
+};
 
 /* The base: the latest matched run, if it succeeded, has the same windows, an
  * as_of not after this one's, and recorded counters.  Only the latest: its
@@ -291,15 +315,27 @@ static const char base_sql[] =
 	" AND next_statement_row_id IS NOT NULL AND next_event_row_id IS NOT NULL";
 
 /* Orders that may have changed since the base: those with new rows, and those
- * the base run watched (see match_view). */
+ * the base run watched (see match_view).  A run records its frontier, the
+ * greatest order_ref then in either table's main segment: every row stored
+ * before it has an order_ref up to it (a late row sorts before a frontier,
+ * and frontiers only grow), so an order after the base's frontier is new and
+ * has new rows.  Those orders, most of a night's, are read by a range scan
+ * (dirty_events_sql) instead of going through t_dirty one by one; t_dirty
+ * holds the others, up to the frontier.  A base without a frontier (a run
+ * before schema version 5) puts every dirty order in t_dirty. */
+#define DIRTY_UP_TO_FRONTIER " <= coalesce((SELECT order_frontier FROM runs WHERE run_id = :base), order_ref)"
 static const char dirty_sql[] =
-	"INSERT OR IGNORE INTO temp.t_dirty SELECT order_ref FROM statement_rows WHERE row_id >= :stmt;"
-	"INSERT OR IGNORE INTO temp.t_dirty SELECT order_ref FROM ledger_events WHERE event_row_id >= :event;"
-	"INSERT OR IGNORE INTO temp.t_dirty SELECT order_ref FROM run_watch WHERE run_id = :base;";
+	"INSERT OR IGNORE INTO temp.t_dirty SELECT order_ref FROM statement_rows WHERE row_id >= :stmt"
+	" AND order_ref" DIRTY_UP_TO_FRONTIER ";"
+	"INSERT OR IGNORE INTO temp.t_dirty SELECT order_ref FROM ledger_events WHERE event_row_id >= :event"
+	" AND order_ref" DIRTY_UP_TO_FRONTIER ";"
+	"INSERT OR IGNORE INTO temp.t_dirty SELECT order_ref FROM run_watch WHERE run_id = :base"
+	" AND order_ref" DIRTY_UP_TO_FRONTIER ";";
 
 /* Every other order is as the base run left it: its cases stay live, and its
  * anomalies are carried over unchanged (anomaly cases are made from
- * run_anomalies by match.sql).  The live cases of the orders matched again
+ * run_anomalies by match.sql).  An order after the base's frontier had no row
+ * in the base, so it had no case or anomaly to close or carry.  The live cases of the orders matched again
  * (of every order, for a full match) are closed before the fold writes their
  * new versions. */
 static const char carry_sql[] =
@@ -462,6 +498,84 @@ static int step_done(sqlite3_stmt *st)
 	int rc = sqlite3_step(st);
 
 	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? 1 : -1;
+}
+
+/* Prepare the N statements of SQL as the arms of A; ?1, if used, is BIND. */
+static int arms_prepare(sqlite3 *db, struct arms *a, const char *const *sql, int n, int64_t bind)
+{
+	int i;
+
+	memset(a, 0, sizeof(*a));
+	for (i = 0; i < n; i++) {
+		if (sqlite3_prepare_v2(db, sql[i], -1, &a->st[i], NULL) != SQLITE_OK)
+			return -1;
+		a->n++;
+		if (sqlite3_bind_parameter_count(a->st[i]) > 0 &&
+		    sqlite3_bind_int64(a->st[i], 1, bind) != SQLITE_OK)
+			return -1;
+	}
+	return 0;
+}
+
+static void arms_finalize(struct arms *a)
+{
+	int i;
+
+	for (i = 0; i < a->n; i++)
+		sqlite3_finalize(a->st[i]);
+	a->n = 0;
+}
+
+static void arms_reset(struct arms *a)
+{
+	int i;
+
+	for (i = 0; i < a->n; i++)
+		sqlite3_reset(a->st[i]);
+	a->started = 0;
+}
+
+/* Rows compare by order_ref (SQLite's BINARY collation: bytes, then length),
+ * then time, then row id: columns 0, 1 and 2 of every arm. */
+static int row_cmp(sqlite3_stmt *x, sqlite3_stmt *y)
+{
+	size_t a = (size_t)sqlite3_column_bytes(x, 0), b = (size_t)sqlite3_column_bytes(y, 0);
+	int c = memcmp(sqlite3_column_text(x, 0), sqlite3_column_text(y, 0), a < b ? a : b);
+	int64_t p, q;
+	int i;
+
+	if (c != 0 || a != b)
+		return c != 0 ? c : a < b ? -1 : 1;
+	for (i = 1; i <= 2; i++) {
+		p = sqlite3_column_int64(x, i);
+		q = sqlite3_column_int64(y, i);
+		if (p != q)
+			return p < q ? -1 : 1;
+	}
+	return 0;
+}
+
+/*
+ * Step the stream of A: the first call steps every arm, the next ones the arm
+ * whose row was the stream's; then the stream's row is the smallest of the
+ * arms' rows, at A->st[A->cur].  Returns 0 (a row), 1 (done) or -1 (an error).
+ */
+static int arms_step(struct arms *a)
+{
+	int i;
+
+	for (i = 0; i < a->n; i++) {
+		if (a->started ? i == a->cur : 1)
+			a->state[i] = step_done(a->st[i]);
+		if (a->state[i] < 0)
+			return -1;
+	}
+	a->started = 1;
+	a->cur = -1;
+	for (i = 0; i < a->n; i++)
+		if (a->state[i] == 0 && (a->cur < 0 || row_cmp(a->st[i], a->st[a->cur]) < 0))
+			a->cur = i;
+	return a->cur < 0 ? 1 : 0;
 }
 
 static int write_anomaly(struct fold *f, const char *ref, const struct mev *e, const char *reason)
@@ -830,22 +944,23 @@ static int same_ref(sqlite3_stmt *st, const char *ref, size_t len)
 
 static int fold_all(struct fold *f)
 {
-	sqlite3_stmt *l = f->events, *r = f->rows;
+	struct arms *l = &f->events, *r = &f->rows;
 	char *ref = NULL;
 	size_t ref_cap = 0;
 	int ld, rd, status = -1;
 
-	ld = step_done(l);
-	rd = step_done(r);
+	ld = arms_step(l);
+	rd = arms_step(r);
 	while (ld == 0 || rd == 0) {
-		sqlite3_stmt *from = rd != 0 ? l : r;
+		sqlite3_stmt *from = rd != 0 ? l->st[l->cur] : r->st[r->cur];
 		size_t len;
 
 		if (ld == 0 && rd == 0) {
-			size_t a = (size_t)sqlite3_column_bytes(l, 0), b = (size_t)sqlite3_column_bytes(r, 0);
-			int c = memcmp(sqlite3_column_text(l, 0), sqlite3_column_text(r, 0), a < b ? a : b);
+			sqlite3_stmt *x = l->st[l->cur], *y = r->st[r->cur];
+			size_t a = (size_t)sqlite3_column_bytes(x, 0), b = (size_t)sqlite3_column_bytes(y, 0);
+			int c = memcmp(sqlite3_column_text(x, 0), sqlite3_column_text(y, 0), a < b ? a : b);
 
-			from = c < 0 || (c == 0 && a <= b) ? l : r;
+			from = c < 0 || (c == 0 && a <= b) ? x : y;
 		}
 		len = (size_t)sqlite3_column_bytes(from, 0);
 		if (sqlite3_column_text(from, 0) == NULL || grow((void **)&ref, &ref_cap, len + 1, 1))
@@ -855,23 +970,23 @@ static int fold_all(struct fold *f)
 		f->text_len = 0;
 		f->n_ev = 0;
 		f->n_row = 0;
-		while (ld == 0 && same_ref(l, ref, len)) {
-			if (read_event(f, l))
+		while (ld == 0 && same_ref(l->st[l->cur], ref, len)) {
+			if (read_event(f, l->st[l->cur]))
 				goto out;
-			ld = step_done(l);
+			ld = arms_step(l);
 		}
-		while (rd == 0 && same_ref(r, ref, len)) {
-			if (read_row(f, r))
+		while (rd == 0 && same_ref(r->st[r->cur], ref, len)) {
+			if (read_row(f, r->st[r->cur]))
 				goto out;
-			rd = step_done(r);
+			rd = arms_step(r);
 		}
 		if (match_order(f, ref))
 			goto out;
 	}
 	status = ld < 0 || rd < 0 ? -1 : 0;
 out:
-	sqlite3_reset(l);
-	sqlite3_reset(r);
+	arms_reset(l);
+	arms_reset(r);
 	free(ref);
 	return status;
 }
@@ -902,8 +1017,8 @@ static int write_tallies(struct fold *f)
 
 static void fold_free(struct fold *f)
 {
-	sqlite3_finalize(f->events);
-	sqlite3_finalize(f->rows);
+	arms_finalize(&f->events);
+	arms_finalize(&f->rows);
 	sqlite3_finalize(f->cases);
 	sqlite3_finalize(f->anomaly);
 	sqlite3_finalize(f->summary);
@@ -1017,7 +1132,11 @@ static int prepare_cursors(struct fold *f, struct store *s)
 	run_values[3] = f->base_run;
 	if (store_exec_script(s, "UPDATE runs SET next_statement_row_id = :stmt, next_event_row_id = :event,"
 				 " match_mode = CASE WHEN :base > 0 THEN 'incremental' ELSE 'full' END,"
-				 " base_run_id = nullif(:base, 0) WHERE run_id = :run;",
+				 " base_run_id = nullif(:base, 0),"
+				 " order_frontier = (SELECT max(m) FROM"
+				 " (SELECT max(order_ref) AS m FROM statement_rows WHERE late = 0"
+				 " UNION ALL SELECT max(order_ref) FROM ledger_events WHERE late = 0))"
+				 " WHERE run_id = :run;",
 			      run_names, run_values, 4))
 		return -1;
 	/* Empty for a full match: match.sql reads it only when :base is not 0. */
@@ -1034,11 +1153,11 @@ static int prepare_cursors(struct fold *f, struct store *s)
 		values[2] = f->base_run;
 		if (store_exec_script(s, dirty_sql, names, values, 3) || load_base_tallies(f))
 			return -1;
-		return sqlite3_prepare_v2(f->db, dirty_events_sql, -1, &f->events, NULL) != SQLITE_OK ||
-		       sqlite3_prepare_v2(f->db, dirty_rows_sql, -1, &f->rows, NULL) != SQLITE_OK ? -1 : 0;
+		return arms_prepare(f->db, &f->events, dirty_events_sql, COUNT(dirty_events_sql), f->base_run) ||
+		       arms_prepare(f->db, &f->rows, dirty_rows_sql, COUNT(dirty_rows_sql), f->base_run);
 	}
-	return sqlite3_prepare_v2(f->db, fold_events_sql, -1, &f->events, NULL) != SQLITE_OK ||
-	       sqlite3_prepare_v2(f->db, fold_rows_sql, -1, &f->rows, NULL) != SQLITE_OK ? -1 : 0;
+	return arms_prepare(f->db, &f->events, fold_events_sql, COUNT(fold_events_sql), 0) ||
+	       arms_prepare(f->db, &f->rows, fold_rows_sql, COUNT(fold_rows_sql), 0);
 }
 
 /* The run's open and resolved cases, and how many have an amount that is not

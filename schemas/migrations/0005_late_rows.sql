@@ -105,4 +105,11 @@ SELECT r.order_ref,
        (SELECT count(*) FROM v_open_cases AS c WHERE c.order_ref = r.order_ref) AS open_cases
 FROM refs AS r;
 
+-- A run's frontier: the greatest order_ref in either table's main segment
+-- when it matched.  Every row stored before it has an order_ref up to it, so
+-- the next run matches the orders after it (new ones) by a range scan, and
+-- looks up only the others one by one (engine/match.c).  NULL for runs before
+-- this version: the next run then looks up every order one by one.
+ALTER TABLE runs ADD COLUMN order_frontier TEXT;
+
 PRAGMA user_version = 5;

@@ -253,6 +253,8 @@ static void test_store_migrates_version_1(void **state)
 				   " FROM pragma_index_info('sqlite_autoindex_ledger_events_1')"), 1);
 	assert_int_equal(query_int("SELECT ledger_events || ',' || last_event || ',' || charges || ',' || refunds"
 				   " = '1,PAID,1,0' FROM v_order_status WHERE order_ref = 'ORD-1'"), 1);
+	/* Runs of before have no frontier: the next run looks up every order. */
+	assert_int_equal(query_int("SELECT count(*) FROM runs WHERE order_frontier IS NULL"), 3);
 	/* The same txn_id is still a duplicate; new rows continue the row ids. */
 	assert_int_equal(store_begin(fx.s), 0);
 	r = make_row(&k, 0xa1, 0xc1, "T-1", 1234);
