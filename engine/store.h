@@ -115,7 +115,9 @@ enum store_outcome { STORE_INSERTED, STORE_DUPLICATE, STORE_CONFLICT };
  * txn_id) or event_id, or UID for a row without an id.  *OUTCOME says whether it
  * was inserted, was a duplicate (same canonical fields) or a conflict (same
  * identity, other fields; then *KEPT is the row id of the version kept).
- * Returns 0 or -1.
+ * A row whose order_ref sorts before the greatest order_ref of the table's main
+ * segment when the transaction began goes to the late segment
+ * (schemas/migrations/0005_late_rows.sql).  Returns 0 or -1.
  */
 int store_insert_statement(struct store *s, int64_t file_id, const struct store_row *r,
 			   enum store_outcome *outcome, int64_t *kept);
