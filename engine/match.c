@@ -219,6 +219,8 @@ struct fold {
 		sqlite3_stmt *st[MAX_ARMS];
 		int n;
 		int state[MAX_ARMS]; /* 0: a row, 1: done, -1: failed; unstepped before the first */
+		const unsigned char *ref[MAX_ARMS]; /* each row's order_ref, valid until the next step */
+		size_t len[MAX_ARMS];
 		int started;
 		int cur;             /* the arm whose row is the stream's, -1 when all are done */
 	} events, rows;
@@ -316,10 +318,8 @@ static const char base_sql[] =
 
 /* Orders that may have changed since the base: those with new rows, and those
  * the base run watched (see match_view).  A run records its frontier, the
- * greatest order_ref then in either table's main segment: every row stored
- * before it has an order_ref up to it (a late row sorts before a frontier,
- * and frontiers only grow), so an order after the base's frontier is new and
- * has new rows.  Those orders, most of a night's, are read by a range scan
+ * greatest order_ref then stored: every row stored before it has an order_ref
+ * up to it, so an order after the base's frontier is new and has new rows.  Those orders, most of a night's, are read by a range scan
  * (dirty_events_sql) instead of going through t_dirty one by one; t_dirty
  * holds the others, up to the frontier.  A base without a frontier (a run
  * before schema version 5) puts every dirty order in t_dirty. */
@@ -535,20 +535,19 @@ static void arms_reset(struct arms *a)
 	a->started = 0;
 }
 
-/* Rows compare by order_ref (SQLite's BINARY collation: bytes, then length),
- * then time, then row id: columns 0, 1 and 2 of every arm. */
-static int row_cmp(sqlite3_stmt *x, sqlite3_stmt *y)
+/* Arms I and J's rows compare by order_ref (SQLite's BINARY collation: bytes,
+ * then length), then time, then row id: columns 0, 1 and 2 of every arm. */
+static int arms_cmp(const struct arms *a, int i, int j)
 {
-	size_t a = (size_t)sqlite3_column_bytes(x, 0), b = (size_t)sqlite3_column_bytes(y, 0);
-	int c = memcmp(sqlite3_column_text(x, 0), sqlite3_column_text(y, 0), a < b ? a : b);
-	int64_t p, q;
-	int i;
+	size_t x = a->len[i], y = a->len[j];
+	int c = memcmp(a->ref[i], a->ref[j], x < y ? x : y);
+	int k;
 
-	if (c != 0 || a != b)
-		return c != 0 ? c : a < b ? -1 : 1;
-	for (i = 1; i <= 2; i++) {
-		p = sqlite3_column_int64(x, i);
-		q = sqlite3_column_int64(y, i);
+	if (c != 0 || x != y)
+		return c != 0 ? c : x < y ? -1 : 1;
+	for (k = 1; k <= 2; k++) {
+		int64_t p = sqlite3_column_int64(a->st[i], k), q = sqlite3_column_int64(a->st[j], k);
+
 		if (p != q)
 			return p < q ? -1 : 1;
 	}
@@ -565,15 +564,22 @@ static int arms_step(struct arms *a)
 	int i;
 
 	for (i = 0; i < a->n; i++) {
-		if (a->started ? i == a->cur : 1)
-			a->state[i] = step_done(a->st[i]);
+		if (a->started && i != a->cur)
+			continue;
+		a->state[i] = step_done(a->st[i]);
 		if (a->state[i] < 0)
 			return -1;
+		if (a->state[i] == 0) {
+			a->ref[i] = sqlite3_column_text(a->st[i], 0);
+			a->len[i] = (size_t)sqlite3_column_bytes(a->st[i], 0);
+			if (a->ref[i] == NULL)
+				return -1;
+		}
 	}
 	a->started = 1;
 	a->cur = -1;
 	for (i = 0; i < a->n; i++)
-		if (a->state[i] == 0 && (a->cur < 0 || row_cmp(a->st[i], a->st[a->cur]) < 0))
+		if (a->state[i] == 0 && (a->cur < 0 || arms_cmp(a, i, a->cur) < 0))
 			a->cur = i;
 	return a->cur < 0 ? 1 : 0;
 }
@@ -1135,7 +1141,9 @@ static int prepare_cursors(struct fold *f, struct store *s)
 				 " base_run_id = nullif(:base, 0),"
 				 " order_frontier = (SELECT max(m) FROM"
 				 " (SELECT max(order_ref) AS m FROM statement_rows WHERE late = 0"
-				 " UNION ALL SELECT max(order_ref) FROM ledger_events WHERE late = 0))"
+				 " UNION ALL SELECT max(order_ref) FROM statement_rows WHERE late = 1"
+				 " UNION ALL SELECT max(order_ref) FROM ledger_events WHERE late = 0"
+				 " UNION ALL SELECT max(order_ref) FROM ledger_events WHERE late = 1))"
 				 " WHERE run_id = :run;",
 			      run_names, run_values, 4))
 		return -1;

@@ -140,7 +140,15 @@ struct store {
 	int in_txn;
 	int ids_loaded;            /* next_id and frontier are those of the open transaction */
 	int64_t next_id[2];        /* next row id: [0] statement rows, [1] ledger events */
-	char *frontier[2];         /* greatest order_ref of the main segment, NULL if empty */
+	struct frontier {          /* per table, see insert_row */
+		struct ref {
+			char *p;
+			size_t len, cap;
+			int set;
+		} cur, next, max;  /* late before cur; max of the main segment when next was taken; now */
+		int64_t rows;      /* rows stored since next was taken */
+	} frontier[2];
+	int64_t late_lag;          /* STORE_LATE_LAG, or what a test set */
 	char err[512];
 };
 
@@ -340,6 +348,7 @@ int store_open(const char *path, struct store **out, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
+	s->late_lag = STORE_LATE_LAG;
 	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
 			    NULL) != SQLITE_OK) {
 		snprintf(err, errlen, "%s: cannot open database: %s", path,
@@ -376,8 +385,11 @@ void store_close(struct store *s)
 		return;
 	for (q = 0; q < Q_COUNT; q++)
 		sqlite3_finalize(s->stmt[q]);
-	free(s->frontier[0]);
-	free(s->frontier[1]);
+	for (q = 0; q < 2; q++) {
+		free(s->frontier[q].cur.p);
+		free(s->frontier[q].next.p);
+		free(s->frontier[q].max.p);
+	}
 	if (s->db && sqlite3_close(s->db) != SQLITE_OK)
 		fprintf(stderr, "level=error msg=\"cannot close database\" error=\"%s\"\n", sqlite3_errmsg(s->db));
 	free(s);
@@ -419,6 +431,11 @@ int store_cache_load(struct store *s, int64_t file_bytes)
 int store_cache_scan(struct store *s)
 {
 	return set_cache(s, CACHE_SCAN);
+}
+
+void store_set_late_lag(struct store *s, int64_t rows)
+{
+	s->late_lag = rows;
 }
 
 int store_begin(struct store *s)
@@ -496,27 +513,83 @@ int store_file_finish(struct store *s, int64_t file_id, const struct store_count
 	return ids_save(s);
 }
 
-/* The frontier of table I (0 statement rows, 1 ledger events) for this
- * transaction: a row whose order_ref sorts before it is late. */
+static int ref_set(struct store *s, struct ref *r, const char *v, size_t len)
+{
+	if (len + 1 > r->cap) {
+		size_t cap = len + 1 > 64 ? len + 1 : 64;
+		char *p = realloc(r->p, cap);
+
+		if (p == NULL) {
+			snprintf(s->err, sizeof(s->err), "out of memory");
+			return -1;
+		}
+		r->p = p;
+		r->cap = cap;
+	}
+	memcpy(r->p, v, len);
+	r->p[len] = '\0';
+	r->len = len;
+	r->set = 1;
+	return 0;
+}
+
+/* The frontier of table I (0 statement rows, 1 ledger events) at the start of
+ * this transaction: the greatest order_ref of its main segment. */
 static int frontier_load(struct store *s, int i)
 {
 	enum stmt_id q = i ? Q_EVENT_FRONTIER : Q_STMT_FRONTIER;
 	sqlite3_stmt *st = s->stmt[q];
+	struct frontier *f = &s->frontier[i];
 	int rc = sqlite3_step(st);
 
-	free(s->frontier[i]);
-	s->frontier[i] = NULL;
+	f->cur.set = f->next.set = f->max.set = 0;
+	f->rows = 0;
 	if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) == SQLITE_TEXT) {
-		s->frontier[i] = strdup((const char *)sqlite3_column_text(st, 0));
-		if (s->frontier[i] == NULL) {
+		const char *v = (const char *)sqlite3_column_text(st, 0);
+		size_t len = (size_t)sqlite3_column_bytes(st, 0);
+
+		if (ref_set(s, &f->cur, v, len) || ref_set(s, &f->next, v, len) || ref_set(s, &f->max, v, len)) {
 			sqlite3_reset(st);
-			snprintf(s->err, sizeof(s->err), "out of memory");
 			return -1;
 		}
 	}
 	sqlite3_reset(st);
 	if (rc != SQLITE_ROW)
 		return fail_stmt(s, q);
+	return 0;
+}
+
+/*
+ * A row for an order before the frontier of its table goes to the late
+ * segment: before the greatest order_ref of the main segment when the
+ * transaction began, or, once s->late_lag rows have been stored, as it was
+ * s->late_lag to twice that many rows before.  So a refund hours after its
+ * order, within one file, is late too: its order's page has long left the
+ * cache, and the main segment takes only rows at its end, on pages still in
+ * the cache.  Compared in SQLite's BINARY order, which for text without NUL
+ * bytes is strcmp's.
+ */
+static int frontier_late(const struct store *s, int i, const char *ref)
+{
+	const struct frontier *f = &s->frontier[i];
+
+	return f->cur.set && strcmp(ref, f->cur.p) < 0;
+}
+
+/* A row for REF was stored in table I, in the late segment if LATE. */
+static int frontier_stored(struct store *s, int i, const char *ref, int late)
+{
+	struct frontier *f = &s->frontier[i];
+
+	if (!late && (!f->max.set || strcmp(ref, f->max.p) > 0) && ref_set(s, &f->max, ref, strlen(ref)))
+		return -1;
+	if (++f->rows >= s->late_lag && f->max.set) {
+		if (f->next.set && ref_set(s, &f->cur, f->next.p, f->next.len))
+			return -1;
+		if (ref_set(s, &f->next, f->max.p, f->max.len))
+			return -1;
+		f->rows = 0;
+	}
 	return 0;
 }
 
@@ -585,11 +658,12 @@ static int insert_row(struct store *s, int ledger, int64_t file_id, const struct
 	enum stmt_id ins = ledger ? Q_EVENT_INSERT : Q_STMT_INSERT;
 	enum stmt_id find;
 	int has_id = r->id != NULL && r->id[0] != '\0';
-	int i = 0;
+	int i = 0, late;
 	int rc;
 
 	if (!s->ids_loaded && ids_load(s))
 		return -1;
+	late = frontier_late(s, ledger, r->order_ref);
 	if (bind_text(s, ins, i++, r->order_ref) || bind_int(s, ins, i++, r->time_us) ||
 	    bind_int(s, ins, i++, s->next_id[ledger]) || bind_int(s, ins, i++, file_id) ||
 	    bind_int(s, ins, i++, r->line) || bind_text(s, ins, i++, has_id ? r->id : NULL))
@@ -605,18 +679,15 @@ static int insert_row(struct store *s, int ledger, int64_t file_id, const struct
 	rc = ledger ? bind_blob(s, ins, i, r->order_key, STORE_KEY_LEN)
 	     : r->has_fee ? bind_int(s, ins, i, r->fee_minor)
 			  : sqlite3_bind_null(s->stmt[ins], s->pidx[ins][i]);
-	/* Late: before the frontier in SQLite's BINARY order, which for text
-	 * without NUL bytes is strcmp's. */
 	i++;
-	if (rc || bind_int(s, ins, i, s->frontier[ledger] != NULL &&
-					 strcmp(r->order_ref, s->frontier[ledger]) < 0))
+	if (rc || bind_int(s, ins, i, late))
 		return fail_stmt(s, ins);
 	if (exec_stmt(s, ins))
 		return -1;
 	if (sqlite3_changes(s->db) == 1) {
 		s->next_id[ledger]++;
 		*outcome = STORE_INSERTED;
-		return 0;
+		return frontier_stored(s, ledger, r->order_ref, late);
 	}
 	if (ledger)
 		find = has_id ? Q_EVENT_FIND_ID : Q_EVENT_FIND_UID;

@@ -18,6 +18,9 @@
 /* case_spans.to_run of a span still open in the latest matched run, as SQL
  * text (schemas/migrations/0003_case_spans.sql). */
 #define STORE_LIVE_SPAN "9223372036854775807"
+/* Rows stored in a table before the frontier for late rows moves on (see
+ * insert_row in store.c). */
+#define STORE_LATE_LAG 30000
 
 struct store;
 
@@ -67,6 +70,10 @@ const char *store_errmsg(const struct store *s);
  * in order (match, reports: 16 MiB, as store_open leaves it). */
 int store_cache_load(struct store *s, int64_t file_bytes);
 int store_cache_scan(struct store *s);
+
+/* How many rows a file stores before its frontier for late rows moves on:
+ * STORE_LATE_LAG unless a test asks for fewer. */
+void store_set_late_lag(struct store *s, int64_t rows);
 
 int store_begin(struct store *s);    /* BEGIN IMMEDIATE */
 int store_commit(struct store *s);

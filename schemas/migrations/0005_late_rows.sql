@@ -15,8 +15,10 @@
 -- Now a row whose order_ref sorts before the greatest order_ref already in the
 -- table's main segment when its file's transaction began is late (late = 1):
 -- the key (late, order_ref, time, row id) puts it at the end of its own
--- segment, whose order refs grow night after night in the same way.  Every
--- other row is in the main segment (late = 0), as before.  Readers of an
+-- segment, whose order refs grow night after night in the same way.  Within a
+-- file, the same holds of a row for an order 30,000 to 60,000 stored rows
+-- behind (a refund hours after its order in a day's file; engine/store.c).
+-- Every other row is in the main segment (late = 0), as before.  Readers of an
 -- order read both segments: a merge of two ordered scans (engine/match.c) or
 -- a lookup with late IN (0, 1).  Identities and row ids are unchanged: the
 -- identity indexes span both segments.  Rows already stored are in the main

@@ -575,6 +575,48 @@ static void test_store_rows_before_the_frontier_are_late(void **state)
 				   " FROM (SELECT * FROM v_order_status ORDER BY order_ref)"), 1);
 }
 
+/* Within a file, the frontier moves on every STORE_LATE_LAG stored rows (here
+ * 2) to the greatest order_ref of the main segment one lag before: a row for
+ * an order that many rows behind is late too.  A duplicate stores nothing and
+ * does not count. */
+static void test_store_frontier_moves_with_the_rows_stored(void **state)
+{
+	static const char *const refs[] = { "ORD-1", "ORD-2", "ORD-3", "ORD-1", "ORD-1", "ORD-2", "ORD-5",
+					    "ORD-4", "ORD-2" };
+	struct row_keys k;
+	struct store_row r;
+	enum store_outcome o;
+	int64_t file_id, kept = -1;
+	char id[16];
+	size_t i;
+
+	(void)state;
+	open_ok();
+	assert_int_equal(STORE_LATE_LAG, 30000);
+	store_set_late_lag(fx.s, 2);
+	assert_int_equal(store_begin(fx.s), 0);
+	file_id = add_file(0x30);
+	for (i = 0; i < sizeof(refs) / sizeof(refs[0]); i++) {
+		snprintf(id, sizeof(id), "L%zu", i);
+		r = make_row(&k, 0xa1, 0xc1, id, 100);
+		r.order_ref = refs[i];
+		assert_int_equal(store_insert_statement(fx.s, file_id, &r, &o, &kept), 0);
+		assert_int_equal(o, STORE_INSERTED);
+		if (i == 4) {
+			/* A duplicate in between: not stored, not counted. */
+			assert_int_equal(store_insert_statement(fx.s, file_id, &r, &o, &kept), 0);
+			assert_int_equal(o, STORE_DUPLICATE);
+		}
+	}
+	assert_int_equal(store_file_finish(fx.s, file_id, &(struct store_counts){ 0 }), 0);
+	assert_int_equal(store_commit(fx.s), 0);
+	/* After 2 rows the frontier is still unset (the table was empty when the
+	 * file began); after 4, ORD-2 (the greatest after 2); after 6, ORD-3. */
+	assert_int_equal(query_int("SELECT group_concat(order_ref || ':' || late, ' ')"
+				   " = 'ORD-1:0 ORD-2:0 ORD-3:0 ORD-1:0 ORD-1:1 ORD-2:0 ORD-5:0 ORD-4:0 ORD-2:1'"
+				   " FROM (SELECT order_ref, late FROM statement_rows ORDER BY row_id)"), 1);
+}
+
 /* ---- ordinals ---------------------------------------------------------------------------------- */
 
 static void test_store_ordinals_count_identical_content(void **state)
@@ -761,6 +803,7 @@ int main(void)
 		T(test_store_schema_refuses_non_positive_statement_amount),
 		T(test_store_event_insert_duplicate_conflict),
 		T(test_store_rows_before_the_frontier_are_late),
+		T(test_store_frontier_moves_with_the_rows_stored),
 		T(test_store_ordinals_count_identical_content),
 		T(test_store_migrates_version_1),
 		T(test_store_settings_get_and_set),
