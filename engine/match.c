@@ -319,10 +319,11 @@ static const char base_sql[] =
 /* Orders that may have changed since the base: those with new rows, and those
  * the base run watched (see match_view).  A run records its frontier, the
  * greatest order_ref then stored: every row stored before it has an order_ref
- * up to it, so an order after the base's frontier is new and has new rows.  Those orders, most of a night's, are read by a range scan
- * (dirty_events_sql) instead of going through t_dirty one by one; t_dirty
- * holds the others, up to the frontier.  A base without a frontier (a run
- * before schema version 5) puts every dirty order in t_dirty. */
+ * up to it, so an order after the base's frontier is new and has new rows.
+ * Those orders, most of a night's, are read by a range scan (dirty_events_sql)
+ * instead of going through t_dirty one by one; t_dirty holds the others, up
+ * to the frontier.  A base without a frontier (a run before schema version 5)
+ * puts every dirty order in t_dirty. */
 #define DIRTY_UP_TO_FRONTIER " <= coalesce((SELECT order_frontier FROM runs WHERE run_id = :base), order_ref)"
 static const char dirty_sql[] =
 	"INSERT OR IGNORE INTO temp.t_dirty SELECT order_ref FROM statement_rows WHERE row_id >= :stmt"
@@ -335,9 +336,9 @@ static const char dirty_sql[] =
 /* Every other order is as the base run left it: its cases stay live, and its
  * anomalies are carried over unchanged (anomaly cases are made from
  * run_anomalies by match.sql).  An order after the base's frontier had no row
- * in the base, so it had no case or anomaly to close or carry.  The live cases of the orders matched again
- * (of every order, for a full match) are closed before the fold writes their
- * new versions. */
+ * in the base, so it had no case or anomaly to close or carry.  The live cases
+ * of the orders matched again (of every order, for a full match) are closed
+ * before the fold writes their new versions. */
 static const char carry_sql[] =
 	"UPDATE case_spans SET to_run = :run WHERE to_run = " STORE_LIVE_SPAN
 	" AND (:base = 0 OR order_ref IN (SELECT order_ref FROM temp.t_dirty));"
