@@ -536,16 +536,26 @@ static void arms_reset(struct arms *a)
 	a->started = 0;
 }
 
-/* Arms I and J's rows compare by order_ref (SQLite's BINARY collation: bytes,
- * then length), then time, then row id: columns 0, 1 and 2 of every arm. */
+/* Order refs compare as SQLite's BINARY collation does: bytes, then length. */
+static int ref_cmp(const unsigned char *a, size_t x, const unsigned char *b, size_t y)
+{
+	int c = memcmp(a, b, x < y ? x : y);
+
+	return c != 0 ? c : x < y ? -1 : x > y ? 1 : 0;
+}
+
+/* The order_ref of A's row (arm CUR's). */
+#define ARMS_REF(a) ((a)->ref[(a)->cur]), ((a)->len[(a)->cur])
+
+/* Arms I and J's rows compare by order_ref, then time, then row id: columns 0,
+ * 1 and 2 of every arm. */
 static int arms_cmp(const struct arms *a, int i, int j)
 {
-	size_t x = a->len[i], y = a->len[j];
-	int c = memcmp(a->ref[i], a->ref[j], x < y ? x : y);
+	int c = ref_cmp(a->ref[i], a->len[i], a->ref[j], a->len[j]);
 	int k;
 
-	if (c != 0 || x != y)
-		return c != 0 ? c : x < y ? -1 : 1;
+	if (c != 0)
+		return c;
 	for (k = 1; k <= 2; k++) {
 		int64_t p = sqlite3_column_int64(a->st[i], k), q = sqlite3_column_int64(a->st[j], k);
 
@@ -942,13 +952,6 @@ static int match_order(struct fold *f, const char *ref)
 	return 0;
 }
 
-/* Order refs compare as SQLite's BINARY collation does: bytes, then length. */
-static int same_ref(sqlite3_stmt *st, const char *ref, size_t len)
-{
-	return (size_t)sqlite3_column_bytes(st, 0) == len &&
-	       memcmp(sqlite3_column_text(st, 0), ref, len) == 0;
-}
-
 static int fold_all(struct fold *f)
 {
 	struct arms *l = &f->events, *r = &f->rows;
@@ -959,30 +962,23 @@ static int fold_all(struct fold *f)
 	ld = arms_step(l);
 	rd = arms_step(r);
 	while (ld == 0 || rd == 0) {
-		sqlite3_stmt *from = rd != 0 ? l->st[l->cur] : r->st[r->cur];
-		size_t len;
+		/* The next order: the smaller of the two streams' order_refs. */
+		const struct arms *from = rd != 0 || (ld == 0 && ref_cmp(ARMS_REF(l), ARMS_REF(r)) <= 0) ? l : r;
+		size_t len = from->len[from->cur];
 
-		if (ld == 0 && rd == 0) {
-			sqlite3_stmt *x = l->st[l->cur], *y = r->st[r->cur];
-			size_t a = (size_t)sqlite3_column_bytes(x, 0), b = (size_t)sqlite3_column_bytes(y, 0);
-			int c = memcmp(sqlite3_column_text(x, 0), sqlite3_column_text(y, 0), a < b ? a : b);
-
-			from = c < 0 || (c == 0 && a <= b) ? x : y;
-		}
-		len = (size_t)sqlite3_column_bytes(from, 0);
-		if (sqlite3_column_text(from, 0) == NULL || grow((void **)&ref, &ref_cap, len + 1, 1))
+		if (grow((void **)&ref, &ref_cap, len + 1, 1))
 			goto out;
-		memcpy(ref, sqlite3_column_text(from, 0), len);
+		memcpy(ref, from->ref[from->cur], len);
 		ref[len] = '\0';
 		f->text_len = 0;
 		f->n_ev = 0;
 		f->n_row = 0;
-		while (ld == 0 && same_ref(l->st[l->cur], ref, len)) {
+		while (ld == 0 && ref_cmp(ARMS_REF(l), (const unsigned char *)ref, len) == 0) {
 			if (read_event(f, l->st[l->cur]))
 				goto out;
 			ld = arms_step(l);
 		}
-		while (rd == 0 && same_ref(r->st[r->cur], ref, len)) {
+		while (rd == 0 && ref_cmp(ARMS_REF(r), (const unsigned char *)ref, len) == 0) {
 			if (read_row(f, r->st[r->cur]))
 				goto out;
 			rd = arms_step(r);

@@ -499,6 +499,34 @@ static void test_store_event_insert_duplicate_conflict(void **state)
 	assert_int_equal(query_int("SELECT count(*) FROM ledger_events"), 1);
 }
 
+/* Insert ids PREFIX0, PREFIX1, ... for orders REFS (N of them) as one file of
+ * statement rows, or of ledger events if LEDGER, each expected new. */
+static int64_t add_file_of_refs(int ledger, unsigned char fill, const char *prefix,
+				const char *const *refs, size_t n)
+{
+	struct row_keys k;
+	struct store_row r;
+	enum store_outcome o;
+	int64_t file_id, kept = -1;
+	char id[16];
+	size_t i;
+
+	assert_int_equal(store_begin(fx.s), 0);
+	file_id = add_file(fill);
+	for (i = 0; i < n; i++) {
+		snprintf(id, sizeof(id), "%s%zu", prefix, i);
+		r = make_row(&k, 0xa1, 0xc1, id, 100);
+		r.order_ref = refs[i];
+		if (ledger)
+			r.type = "PAID";
+		assert_int_equal((ledger ? store_insert_event : store_insert_statement)(fx.s, file_id, &r, &o, &kept), 0);
+		assert_int_equal(o, STORE_INSERTED);
+	}
+	assert_int_equal(store_file_finish(fx.s, file_id, &(struct store_counts){ 0 }), 0);
+	assert_int_equal(store_commit(fx.s), 0);
+	return file_id;
+}
+
 /* A row for an order before the greatest order_ref of the main segment when
  * the file's transaction began goes to the late segment; identities span both
  * segments. */
@@ -510,8 +538,6 @@ static void test_store_rows_before_the_frontier_are_late(void **state)
 	struct store_row r;
 	enum store_outcome o;
 	int64_t file_id, kept = -1;
-	char id[16];
-	size_t i;
 	int ledger;
 
 	(void)state;
@@ -520,37 +546,13 @@ static void test_store_rows_before_the_frontier_are_late(void **state)
 		int (*ins)(struct store *, int64_t, const struct store_row *, enum store_outcome *, int64_t *) =
 			ledger ? store_insert_event : store_insert_statement;
 
-		assert_int_equal(store_begin(fx.s), 0);
-		file_id = add_file((unsigned char)(0x10 + 2 * ledger));
-		/* An empty table has no frontier: nothing is late. */
-		for (i = 0; i < 2; i++) {
-			snprintf(id, sizeof(id), "A%zu", i);
-			r = make_row(&k, 0xa1, 0xc1, id, 100);
-			r.order_ref = first[i];
-			if (ledger)
-				r.type = "PAID";
-			assert_int_equal(ins(fx.s, file_id, &r, &o, &kept), 0);
-			assert_int_equal(o, STORE_INSERTED);
-		}
-		assert_int_equal(store_file_finish(fx.s, file_id, &(struct store_counts){ 0 }), 0);
-		assert_int_equal(store_commit(fx.s), 0);
-		assert_int_equal(store_begin(fx.s), 0);
-		file_id = add_file((unsigned char)(0x11 + 2 * ledger));
-		/* The frontier is ORD-5 for the whole file: ORD-7 after ORD-9 is
-		 * not late, ORD-3 is. */
-		for (i = 0; i < 5; i++) {
-			snprintf(id, sizeof(id), "B%zu", i);
-			r = make_row(&k, 0xa1, 0xc1, id, 100);
-			r.order_ref = second[i];
-			if (ledger)
-				r.type = "PAID";
-			assert_int_equal(ins(fx.s, file_id, &r, &o, &kept), 0);
-			assert_int_equal(o, STORE_INSERTED);
-		}
+		/* An empty table has no frontier: nothing is late.  Then the
+		 * frontier is ORD-5 for the whole second file: ORD-7 after ORD-9
+		 * is not late, ORD-3 is. */
+		add_file_of_refs(ledger, (unsigned char)(0x10 + 2 * ledger), "A", first, 2);
+		file_id = add_file_of_refs(ledger, (unsigned char)(0x11 + 2 * ledger), "B", second, 5);
 		/* A late row's identity is known to the next file, whatever its
 		 * segment: the same row is a duplicate, other fields a conflict. */
-		assert_int_equal(store_file_finish(fx.s, file_id, &(struct store_counts){ 0 }), 0);
-		assert_int_equal(store_commit(fx.s), 0);
 		assert_int_equal(store_begin(fx.s), 0);
 		r = make_row(&k, 0xa1, 0xc1, "B0", 100);
 		if (ledger)
