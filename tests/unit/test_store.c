@@ -499,22 +499,22 @@ static void test_store_event_insert_duplicate_conflict(void **state)
 	assert_int_equal(query_int("SELECT count(*) FROM ledger_events"), 1);
 }
 
-/* Insert ids PREFIX0, PREFIX1, ... for orders REFS (N of them) as one file of
+/* Insert ids PREFIX0, PREFIX1, ... (PREFIX a letter) for orders REFS (N of them) as one file of
  * statement rows, or of ledger events if LEDGER, each expected new. */
-static int64_t add_file_of_refs(int ledger, unsigned char fill, const char *prefix,
+static int64_t add_file_of_refs(int ledger, unsigned char fill, char prefix,
 				const char *const *refs, size_t n)
 {
 	struct row_keys k;
 	struct store_row r;
 	enum store_outcome o;
 	int64_t file_id, kept = -1;
-	char id[16];
+	char id[32];
 	size_t i;
 
 	assert_int_equal(store_begin(fx.s), 0);
 	file_id = add_file(fill);
 	for (i = 0; i < n; i++) {
-		snprintf(id, sizeof(id), "%s%zu", prefix, i);
+		snprintf(id, sizeof(id), "%c%zu", prefix, i);
 		r = make_row(&k, 0xa1, 0xc1, id, 100);
 		r.order_ref = refs[i];
 		if (ledger)
@@ -549,8 +549,8 @@ static void test_store_rows_before_the_frontier_are_late(void **state)
 		/* An empty table has no frontier: nothing is late.  Then the
 		 * frontier is ORD-5 for the whole second file: ORD-7 after ORD-9
 		 * is not late, ORD-3 is. */
-		add_file_of_refs(ledger, (unsigned char)(0x10 + 2 * ledger), "A", first, 2);
-		file_id = add_file_of_refs(ledger, (unsigned char)(0x11 + 2 * ledger), "B", second, 5);
+		add_file_of_refs(ledger, (unsigned char)(0x10 + 2 * ledger), 'A', first, 2);
+		file_id = add_file_of_refs(ledger, (unsigned char)(0x11 + 2 * ledger), 'B', second, 5);
 		/* A late row's identity is known to the next file, whatever its
 		 * segment: the same row is a duplicate, other fields a conflict. */
 		assert_int_equal(store_begin(fx.s), 0);
@@ -589,7 +589,7 @@ static void test_store_frontier_moves_with_the_rows_stored(void **state)
 	struct store_row r;
 	enum store_outcome o;
 	int64_t file_id, kept = -1;
-	char id[16];
+	char id[32];
 	size_t i;
 
 	(void)state;
