@@ -499,10 +499,12 @@ static void test_store_event_insert_duplicate_conflict(void **state)
 	assert_int_equal(query_int("SELECT count(*) FROM ledger_events"), 1);
 }
 
-/* Insert ids PREFIX0, PREFIX1, ... (PREFIX a letter) for orders REFS (N of them) as one file of
- * statement rows, or of ledger events if LEDGER, each expected new. */
+/* Insert ids PREFIX0, PREFIX1, ... (PREFIX a letter) for orders REFS (N of
+ * them) as one file of statement rows, or of ledger events if LEDGER, each
+ * expected new; row DUP_AT (N for none) is sent twice, the second time a
+ * duplicate. */
 static int64_t add_file_of_refs(int ledger, unsigned char fill, char prefix,
-				const char *const *refs, size_t n)
+				const char *const *refs, size_t n, size_t dup_at)
 {
 	struct row_keys k;
 	struct store_row r;
@@ -510,6 +512,8 @@ static int64_t add_file_of_refs(int ledger, unsigned char fill, char prefix,
 	int64_t file_id, kept = -1;
 	char id[32];
 	size_t i;
+	int (*ins)(struct store *, int64_t, const struct store_row *, enum store_outcome *, int64_t *) =
+		ledger ? store_insert_event : store_insert_statement;
 
 	assert_int_equal(store_begin(fx.s), 0);
 	file_id = add_file(fill);
@@ -519,12 +523,27 @@ static int64_t add_file_of_refs(int ledger, unsigned char fill, char prefix,
 		r.order_ref = refs[i];
 		if (ledger)
 			r.type = "PAID";
-		assert_int_equal((ledger ? store_insert_event : store_insert_statement)(fx.s, file_id, &r, &o, &kept), 0);
+		assert_int_equal(ins(fx.s, file_id, &r, &o, &kept), 0);
 		assert_int_equal(o, STORE_INSERTED);
+		if (i == dup_at) {
+			assert_int_equal(ins(fx.s, file_id, &r, &o, &kept), 0);
+			assert_int_equal(o, STORE_DUPLICATE);
+		}
 	}
 	assert_int_equal(store_file_finish(fx.s, file_id, &(struct store_counts){ 0 }), 0);
 	assert_int_equal(store_commit(fx.s), 0);
 	return file_id;
+}
+
+/* The order_ref and segment of each row of TABLE in ingest order (ID its row
+ * id column), as "ORD-1:0 ORD-2:1 ...", compared with WANT. */
+static void assert_segments(const char *table, const char *id, const char *want)
+{
+	char sql[256];
+
+	snprintf(sql, sizeof(sql), "SELECT group_concat(order_ref || ':' || late, ' ') = '%s'"
+		 " FROM (SELECT order_ref, late FROM %s ORDER BY %s)", want, table, id);
+	assert_int_equal(query_int(sql), 1);
 }
 
 /* A row for an order before the greatest order_ref of the main segment when
@@ -549,8 +568,8 @@ static void test_store_rows_before_the_frontier_are_late(void **state)
 		/* An empty table has no frontier: nothing is late.  Then the
 		 * frontier is ORD-5 for the whole second file: ORD-7 after ORD-9
 		 * is not late, ORD-3 is. */
-		add_file_of_refs(ledger, (unsigned char)(0x10 + 2 * ledger), 'A', first, 2);
-		file_id = add_file_of_refs(ledger, (unsigned char)(0x11 + 2 * ledger), 'B', second, 5);
+		add_file_of_refs(ledger, (unsigned char)(0x10 + 2 * ledger), 'A', first, 2, 2);
+		file_id = add_file_of_refs(ledger, (unsigned char)(0x11 + 2 * ledger), 'B', second, 5, 5);
 		/* A late row's identity is known to the next file, whatever its
 		 * segment: the same row is a duplicate, other fields a conflict. */
 		assert_int_equal(store_begin(fx.s), 0);
@@ -565,12 +584,8 @@ static void test_store_rows_before_the_frontier_are_late(void **state)
 		assert_int_equal(store_file_finish(fx.s, file_id, &(struct store_counts){ 0 }), 0);
 		assert_int_equal(store_commit(fx.s), 0);
 	}
-	assert_int_equal(query_int("SELECT group_concat(order_ref || ':' || late, ' ')"
-				   " = 'ORD-2:0 ORD-5:0 ORD-1:1 ORD-5:0 ORD-9:0 ORD-7:0 ORD-3:1'"
-				   " FROM (SELECT order_ref, late FROM statement_rows ORDER BY row_id)"), 1);
-	assert_int_equal(query_int("SELECT group_concat(order_ref || ':' || late, ' ')"
-				   " = 'ORD-2:0 ORD-5:0 ORD-1:1 ORD-5:0 ORD-9:0 ORD-7:0 ORD-3:1'"
-				   " FROM (SELECT order_ref, late FROM ledger_events ORDER BY event_row_id)"), 1);
+	assert_segments("statement_rows", "row_id", "ORD-2:0 ORD-5:0 ORD-1:1 ORD-5:0 ORD-9:0 ORD-7:0 ORD-3:1");
+	assert_segments("ledger_events", "event_row_id", "ORD-2:0 ORD-5:0 ORD-1:1 ORD-5:0 ORD-9:0 ORD-7:0 ORD-3:1");
 	/* What an analyst sees per order spans both segments. */
 	assert_int_equal(query_int("SELECT group_concat(order_ref || '=' || ledger_events || '/' || charges, ' ')"
 				   " = 'ORD-1=1/1 ORD-2=1/1 ORD-3=1/1 ORD-5=2/2 ORD-7=1/1 ORD-9=1/1'"
@@ -585,38 +600,17 @@ static void test_store_frontier_moves_with_the_rows_stored(void **state)
 {
 	static const char *const refs[] = { "ORD-1", "ORD-2", "ORD-3", "ORD-1", "ORD-1", "ORD-2", "ORD-5",
 					    "ORD-4", "ORD-2" };
-	struct row_keys k;
-	struct store_row r;
-	enum store_outcome o;
-	int64_t file_id, kept = -1;
-	char id[32];
-	size_t i;
 
 	(void)state;
 	open_ok();
 	assert_int_equal(STORE_LATE_LAG, 30000);
 	store_set_late_lag(fx.s, 2);
-	assert_int_equal(store_begin(fx.s), 0);
-	file_id = add_file(0x30);
-	for (i = 0; i < sizeof(refs) / sizeof(refs[0]); i++) {
-		snprintf(id, sizeof(id), "L%zu", i);
-		r = make_row(&k, 0xa1, 0xc1, id, 100);
-		r.order_ref = refs[i];
-		assert_int_equal(store_insert_statement(fx.s, file_id, &r, &o, &kept), 0);
-		assert_int_equal(o, STORE_INSERTED);
-		if (i == 4) {
-			/* A duplicate in between: not stored, not counted. */
-			assert_int_equal(store_insert_statement(fx.s, file_id, &r, &o, &kept), 0);
-			assert_int_equal(o, STORE_DUPLICATE);
-		}
-	}
-	assert_int_equal(store_file_finish(fx.s, file_id, &(struct store_counts){ 0 }), 0);
-	assert_int_equal(store_commit(fx.s), 0);
+	/* Row 4 twice: the duplicate is not stored, not counted. */
+	add_file_of_refs(0, 0x30, 'L', refs, sizeof(refs) / sizeof(refs[0]), 4);
 	/* After 2 rows the frontier is still unset (the table was empty when the
 	 * file began); after 4, ORD-2 (the greatest after 2); after 6, ORD-3. */
-	assert_int_equal(query_int("SELECT group_concat(order_ref || ':' || late, ' ')"
-				   " = 'ORD-1:0 ORD-2:0 ORD-3:0 ORD-1:0 ORD-1:1 ORD-2:0 ORD-5:0 ORD-4:0 ORD-2:1'"
-				   " FROM (SELECT order_ref, late FROM statement_rows ORDER BY row_id)"), 1);
+	assert_segments("statement_rows", "row_id",
+			"ORD-1:0 ORD-2:0 ORD-3:0 ORD-1:0 ORD-1:1 ORD-2:0 ORD-5:0 ORD-4:0 ORD-2:1");
 }
 
 /* ---- ordinals ---------------------------------------------------------------------------------- */
