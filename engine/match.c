@@ -215,6 +215,7 @@ struct fold {
 	int64_t base_run;          /* incremental: the run built on, else 0 */
 	int64_t base_as_of;
 	int64_t base_next[2];      /* its next row ids: [0] statement rows, [1] events */
+	int base_frontier;         /* it recorded an order_frontier (see dirty_sql) */
 	struct arms {              /* statements merged into one stream (see fold_events_sql) */
 		sqlite3_stmt *st[MAX_ARMS];
 		int n;
@@ -267,7 +268,8 @@ struct fold {
 	"SELECT " REF ", s.booked_at_us, s.row_id, s.type, s.amount_minor, s.currency, s.channel," \
 	" coalesce(s.txn_id, 'row:' || s.row_id), s.route_key"
 #define ROW_ORDER(REF) " ORDER BY " REF ", s.booked_at_us, s.row_id"
-#define BASE_FRONTIER "(SELECT order_frontier FROM runs WHERE run_id = ?1)"
+#define BASE_FRONTIER_OF(RUN) "(SELECT order_frontier FROM runs WHERE run_id = " RUN ")"
+#define BASE_FRONTIER BASE_FRONTIER_OF("?1")
 
 static const char *const fold_events_sql[] = {
 	EVENT_COLS("e.order_ref") " FROM ledger_events AS e WHERE e.late = 0" EVENT_ORDER("e.order_ref"),
@@ -286,9 +288,9 @@ static const char *const dirty_events_sql[] = {
 	" ON e.late = 1 AND e.order_ref = +d.order_ref"
 	" WHERE d.order_ref <= (SELECT max(order_ref) FROM ledger_events WHERE late = 1)"
 	EVENT_ORDER("d.order_ref"),
-	EVENT_COLS("e.order_ref") " FROM ledger_events AS e WHERE e.late = 0 AND e.order_ref > " BASE_FRONTIER
+	EVENT_COLS("e.order_ref") " FROM ledger_events AS e WHERE e.late = 0 AND e.order_ref >= " BASE_FRONTIER
 	EVENT_ORDER("e.order_ref"),
-	EVENT_COLS("e.order_ref") " FROM ledger_events AS e WHERE e.late = 1 AND e.order_ref > " BASE_FRONTIER
+	EVENT_COLS("e.order_ref") " FROM ledger_events AS e WHERE e.late = 1 AND e.order_ref >= " BASE_FRONTIER
 	EVENT_ORDER("e.order_ref"),
 };
 
@@ -299,9 +301,9 @@ static const char *const dirty_rows_sql[] = {
 	" ON s.late = 1 AND s.order_ref = +d.order_ref"
 	" WHERE d.order_ref <= (SELECT max(order_ref) FROM statement_rows WHERE late = 1)"
 	ROW_ORDER("d.order_ref"),
-	ROW_COLS("s.order_ref") " FROM statement_rows AS s WHERE s.late = 0 AND s.order_ref > " BASE_FRONTIER
+	ROW_COLS("s.order_ref") " FROM statement_rows AS s WHERE s.late = 0 AND s.order_ref >= " BASE_FRONTIER
 	ROW_ORDER("s.order_ref"),
-	ROW_COLS("s.order_ref") " FROM statement_rows AS s WHERE s.late = 1 AND s.order_ref > " BASE_FRONTIER
+	ROW_COLS("s.order_ref") " FROM statement_rows AS s WHERE s.late = 1 AND s.order_ref >= " BASE_FRONTIER
 	ROW_ORDER("s.order_ref"),
 };
 
@@ -311,42 +313,51 @@ static const char *const dirty_rows_sql[] = {
  * built on an older one would leave spans covering runs that did not derive
  * them.  Otherwise the run matches in full. */
 static const char base_sql[] =
-	"SELECT run_id, as_of_us, next_statement_row_id, next_event_row_id FROM runs"
+	"SELECT run_id, as_of_us, next_statement_row_id, next_event_row_id, order_frontier IS NOT NULL FROM runs"
 	" WHERE run_id = (SELECT max(run_id) FROM runs WHERE match_mode IS NOT NULL)"
 	" AND status = 'OK' AND as_of_us <= ?1 AND grace_us = ?2 AND window_us = ?3"
 	" AND next_statement_row_id IS NOT NULL AND next_event_row_id IS NOT NULL";
 
 /* Orders that may have changed since the base: those with new rows, and those
  * the base run watched (see match_view).  A run records its frontier, the
- * greatest order_ref then stored: every row stored before it has an order_ref
- * up to it, so an order after the base's frontier is new and has new rows.
- * Those orders, most of a night's, are read by a range scan (dirty_events_sql)
- * instead of going through t_dirty one by one; t_dirty holds the others, up
- * to the frontier.  A base without a frontier (a run before schema version 5)
- * puts every dirty order in t_dirty. */
-#define DIRTY_UP_TO_FRONTIER " <= coalesce((SELECT order_frontier FROM runs WHERE run_id = :base), order_ref)"
+ * lesser of the greatest order_refs of the two tables' main segments.  A row
+ * stored in a main segment since has an order_ref at least the greatest of
+ * that segment when its file began (engine/store.c), so at least the base's
+ * frontier.  Orders at or after the frontier, most of a night's, are matched
+ * again in full by range scans (dirty_events_sql); t_dirty holds the others:
+ * those with rows since the base in a late segment, found by the late-row
+ * indexes (schemas/migrations/0006_late_row_ids.sql), and the watched ones.
+ * A base without a frontier (made before schema version 6, or when a table
+ * had no row) puts every order with rows since it, by row id, in t_dirty. */
 static const char dirty_sql[] =
-	"INSERT OR IGNORE INTO temp.t_dirty SELECT order_ref FROM statement_rows WHERE row_id >= :stmt"
-	" AND order_ref" DIRTY_UP_TO_FRONTIER ";"
-	"INSERT OR IGNORE INTO temp.t_dirty SELECT order_ref FROM ledger_events WHERE event_row_id >= :event"
-	" AND order_ref" DIRTY_UP_TO_FRONTIER ";"
+	"INSERT OR IGNORE INTO temp.t_dirty SELECT order_ref FROM statement_rows"
+	" WHERE late = 1 AND row_id >= :stmt AND order_ref < " BASE_FRONTIER_OF(":base") ";"
+	"INSERT OR IGNORE INTO temp.t_dirty SELECT order_ref FROM ledger_events"
+	" WHERE late = 1 AND event_row_id >= :event AND order_ref < " BASE_FRONTIER_OF(":base") ";"
 	"INSERT OR IGNORE INTO temp.t_dirty SELECT order_ref FROM run_watch WHERE run_id = :base"
-	" AND order_ref" DIRTY_UP_TO_FRONTIER ";";
+	" AND order_ref < " BASE_FRONTIER_OF(":base") ";";
+
+static const char dirty_all_sql[] =
+	"INSERT OR IGNORE INTO temp.t_dirty SELECT order_ref FROM statement_rows WHERE row_id >= :stmt;"
+	"INSERT OR IGNORE INTO temp.t_dirty SELECT order_ref FROM ledger_events WHERE event_row_id >= :event;"
+	"INSERT OR IGNORE INTO temp.t_dirty SELECT order_ref FROM run_watch WHERE run_id = :base;";
 
 /* Every other order is as the base run left it: its cases stay live, and its
  * anomalies are carried over unchanged (anomaly cases are made from
- * run_anomalies by match.sql).  An order after the base's frontier had no row
- * in the base, so it had no case or anomaly to close or carry.  The live cases
- * of the orders matched again (of every order, for a full match) are closed
- * before the fold writes their new versions. */
+ * run_anomalies by match.sql).  The live cases of the orders matched again
+ * (those in t_dirty and those at or after the base's frontier; every order for
+ * a full match) are closed before the fold writes their new versions. */
 static const char carry_sql[] =
 	"UPDATE case_spans SET to_run = :run WHERE to_run = " STORE_LIVE_SPAN
 	" AND (:base = 0 OR order_ref IN (SELECT order_ref FROM temp.t_dirty));"
+	"UPDATE case_spans SET to_run = :run WHERE to_run = " STORE_LIVE_SPAN
+	" AND order_ref >= " BASE_FRONTIER_OF(":base") ";"
 	"INSERT INTO run_anomalies (run_id, case_id, order_ref, event_id, event, reason, channel, currency,"
 	" amount_minor, event_time_us, event_row_id)"
 	" SELECT :run, case_id, order_ref, event_id, event, reason, channel, currency, amount_minor,"
 	" event_time_us, event_row_id FROM run_anomalies"
-	" WHERE run_id = :base AND order_ref NOT IN (SELECT order_ref FROM temp.t_dirty);";
+	" WHERE run_id = :base AND order_ref NOT IN (SELECT order_ref FROM temp.t_dirty)"
+	" AND coalesce(order_ref < " BASE_FRONTIER_OF(":base") ", 1);";
 
 static const char fold_watch_sql[] = "INSERT INTO run_watch (run_id, order_ref) VALUES (?1, ?2)";
 
@@ -1097,6 +1108,7 @@ static int find_base(struct fold *f, const struct match_options *opts)
 		f->base_as_of = sqlite3_column_int64(st, 1);
 		f->base_next[0] = sqlite3_column_int64(st, 2);
 		f->base_next[1] = sqlite3_column_int64(st, 3);
+		f->base_frontier = sqlite3_column_int(st, 4);
 	}
 	sqlite3_finalize(st);
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
@@ -1136,11 +1148,9 @@ static int prepare_cursors(struct fold *f, struct store *s)
 	if (store_exec_script(s, "UPDATE runs SET next_statement_row_id = :stmt, next_event_row_id = :event,"
 				 " match_mode = CASE WHEN :base > 0 THEN 'incremental' ELSE 'full' END,"
 				 " base_run_id = nullif(:base, 0),"
-				 " order_frontier = (SELECT max(m) FROM"
+				 " order_frontier = (SELECT CASE WHEN count(m) = 2 THEN min(m) END FROM"
 				 " (SELECT max(order_ref) AS m FROM statement_rows WHERE late = 0"
-				 " UNION ALL SELECT max(order_ref) FROM statement_rows WHERE late = 1"
-				 " UNION ALL SELECT max(order_ref) FROM ledger_events WHERE late = 0"
-				 " UNION ALL SELECT max(order_ref) FROM ledger_events WHERE late = 1))"
+				 " UNION ALL SELECT max(order_ref) FROM ledger_events WHERE late = 0))"
 				 " WHERE run_id = :run;",
 			      run_names, run_values, 4))
 		return -1;
@@ -1156,7 +1166,8 @@ static int prepare_cursors(struct fold *f, struct store *s)
 		values[0] = f->base_next[0];
 		values[1] = f->base_next[1];
 		values[2] = f->base_run;
-		if (store_exec_script(s, dirty_sql, names, values, 3) || load_base_tallies(f))
+		if (store_exec_script(s, f->base_frontier ? dirty_sql : dirty_all_sql, names, values, 3) ||
+		    load_base_tallies(f))
 			return -1;
 		return arms_prepare(f->db, &f->events, dirty_events_sql, COUNT(dirty_events_sql), f->base_run) ||
 		       arms_prepare(f->db, &f->rows, dirty_rows_sql, COUNT(dirty_rows_sql), f->base_run);

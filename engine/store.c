@@ -30,6 +30,7 @@ static const struct migration {
 	{ 3, sql_migration_0003_case_spans },
 	{ 4, sql_migration_0004_time_local_uid },
 	{ 5, sql_migration_0005_late_rows },
+	{ 6, sql_migration_0006_late_row_ids },
 };
 
 enum stmt_id {

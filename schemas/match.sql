@@ -8,7 +8,7 @@
 -- Parameters: :run, :as_of, :grace, :window (microseconds), and :base: the run
 -- an incremental run builds on (0 for a full match), the latest matched run,
 -- whose cases and anomalies stay as they were for every order not in
--- temp.t_dirty and not after the base run's order_frontier (engine/match.c).
+-- temp.t_dirty and before the base run's order_frontier (engine/match.c).
 -- Functions registered by recon: recon_case_id(category, key), recon_money(amount, currency).
 -- Each statement is run in order inside the run's transaction.
 
@@ -24,7 +24,7 @@ SELECT :run, n.case_id, 9223372036854775807, 'LEDGER_ANOMALY', act.action, 'open
 FROM run_anomalies AS n JOIN t_actions AS act ON act.category = 'LEDGER_ANOMALY'
 WHERE n.run_id = :run
   AND (:base = 0 OR n.order_ref IN (SELECT order_ref FROM temp.t_dirty)
-       OR n.order_ref > (SELECT order_frontier FROM runs WHERE run_id = :base));
+       OR n.order_ref >= (SELECT order_frontier FROM runs WHERE run_id = :base));
 
 -- The first run that reported each open case: this one for a new case, or for
 -- a case whose first run did not succeed.  Only the spans this run wrote can

@@ -155,7 +155,7 @@ static void test_store_new_database_has_version_and_application_id(void **state)
 	(void)state;
 	open_ok();
 	assert_int_equal(query_int("PRAGMA user_version"), STORE_SCHEMA_VERSION);
-	assert_int_equal(STORE_SCHEMA_VERSION, 5);
+	assert_int_equal(STORE_SCHEMA_VERSION, 6);
 	assert_int_equal(query_int("PRAGMA application_id"), RECON_APPLICATION_ID);
 	assert_int_equal(query_int("SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name IN"
 				   " ('files', 'statement_rows', 'ledger_events', 'quarantine', 'conflicts',"
@@ -180,7 +180,7 @@ static void test_store_reopen_keeps_data(void **state)
 	key(sha, 0x01);
 	assert_int_equal(store_file_find(fx.s, sha, &found), 1);
 	assert_int_equal(found, id);
-	assert_int_equal(query_int("PRAGMA user_version"), 5);
+	assert_int_equal(query_int("PRAGMA user_version"), 6);
 }
 
 /* A version 1 database (schemas/recon.sql) is migrated in place: rows kept,
@@ -220,7 +220,7 @@ static void test_store_migrates_version_1(void **state)
 	assert_int_equal(query_int("SELECT run_id FROM case_first_seen WHERE case_id = 'c1'"), 1);
 	assert_int_equal(query_int("SELECT run_id FROM case_first_seen WHERE case_id = 'c2'"), 3);
 	assert_int_equal(query_int("SELECT sum(first_seen_run) FROM v_open_cases"), 3);
-	assert_int_equal(query_int("PRAGMA user_version"), 5);
+	assert_int_equal(query_int("PRAGMA user_version"), 6);
 	/* Version 3: each run's cases are what its snapshot held, the latest
 	 * run's open cases live, the counts kept per run. */
 	assert_int_equal(query_int("SELECT group_concat(run_id || ':' || case_id, ' ') = '1:c1 2:c2 3:c1 3:c2'"
@@ -255,6 +255,10 @@ static void test_store_migrates_version_1(void **state)
 				   " = '1,PAID,1,0' FROM v_order_status WHERE order_ref = 'ORD-1'"), 1);
 	/* Runs of before have no frontier: the next run looks up every order. */
 	assert_int_equal(query_int("SELECT count(*) FROM runs WHERE order_frontier IS NULL"), 3);
+	/* Version 6: late rows by row id, in an index of their own per table. */
+	assert_int_equal(query_int("SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND"
+				   " name IN ('statement_rows_late_row', 'ledger_events_late_row')"
+				   " AND sql LIKE '%WHERE late = 1'"), 2);
 	/* The same txn_id is still a duplicate; new rows continue the row ids. */
 	assert_int_equal(store_begin(fx.s), 0);
 	r = make_row(&k, 0xa1, 0xc1, "T-1", 1234);
@@ -281,6 +285,27 @@ static void test_store_migrates_version_1(void **state)
 	assert_int_equal(store_commit(fx.s), 0);
 	assert_int_equal(query_int("SELECT row_id FROM statement_rows WHERE txn_id = 'T-2'"), 10);
 	assert_int_equal(query_int("SELECT value FROM settings WHERE name = 'next_row_id.statement'"), 11);
+}
+
+/* A version 5 database forgets its runs' frontiers, which meant the greatest
+ * order_ref, not the lesser of the two tables' (engine/match.c, dirty_sql):
+ * its next run looks up every order with new rows. */
+static void test_store_migrates_version_5_forgets_frontiers(void **state)
+{
+	(void)state;
+	open_ok();
+	store_close(fx.s);
+	fx.s = NULL;
+	make_foreign("DROP INDEX statement_rows_late_row; DROP INDEX ledger_events_late_row;"
+		     "INSERT INTO runs (run_id, run_no, as_of_us, grace_us, window_us, status, started_at,"
+		     " order_frontier) VALUES (1, 1, 10, 0, 0, 'OK', 'now', 'ORD-9'),"
+		     " (2, 2, 11, 0, 0, 'OK', 'now', 'ORD-12');"
+		     "PRAGMA user_version = 5;");
+	open_ok();
+	assert_int_equal(query_int("PRAGMA user_version"), 6);
+	assert_int_equal(query_int("SELECT count(*) FROM runs WHERE order_frontier IS NULL"), 2);
+	assert_int_equal(query_int("SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND"
+				   " name IN ('statement_rows_late_row', 'ledger_events_late_row')"), 2);
 }
 
 static void test_store_refuses_foreign_database(void **state)
@@ -318,7 +343,7 @@ static void test_store_refuses_newer_schema_version(void **state)
 	assert_int_equal(store_open(fx.db, &fx.s, fx.err, sizeof(fx.err)), -1);
 	assert_null(fx.s);
 	snprintf(want, sizeof(want),
-		 "%s: database schema version 99 is newer than this recon understands (5)", fx.db);
+		 "%s: database schema version 99 is newer than this recon understands (6)", fx.db);
 	assert_string_equal(fx.err, want);
 	assert_int_equal(query_int("PRAGMA user_version"), 99);
 }
@@ -802,6 +827,7 @@ int main(void)
 		T(test_store_frontier_moves_with_the_rows_stored),
 		T(test_store_ordinals_count_identical_content),
 		T(test_store_migrates_version_1),
+		T(test_store_migrates_version_5_forgets_frontiers),
 		T(test_store_settings_get_and_set),
 		T(test_store_rollback_discards_a_files_rows),
 		T(test_store_rollback_without_transaction_is_harmless),
