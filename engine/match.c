@@ -250,8 +250,8 @@ struct fold {
 
 /* Every row of the orders matched, visible or not: a row later than as_of puts
  * its order on the watch list.  Full match: all orders.  Incremental: the
- * orders in temp.t_dirty, and every order after the base run's frontier (all
- * of them new since; see dirty_sql).  Rows are in two segments, main and late
+ * orders in temp.t_dirty, and every order at or after the base run's frontier
+ * (see dirty_sql), with all its rows.  Rows are in two segments, main and late
  * (schemas/migrations/0005_late_rows.sql), so each is read by several
  * statements ("arms"), each in (order_ref, time, row id) order, which the fold
  * merges (struct arms): SQLite's own merge of a compound SELECT cost a quarter
