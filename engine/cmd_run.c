@@ -160,7 +160,8 @@ static int count_new_cases(struct store *s, int64_t run, int64_t run_no, int64_t
 	return store_query_int(s,
 			       "SELECT count(*) FROM run_cases AS c WHERE c.run_id = ?1 AND c.status = 'open'"
 			       " AND NOT EXISTS (SELECT 1 FROM case_first_seen AS x JOIN runs AS r ON r.run_id = x.run_id"
-			       "  WHERE x.case_id = c.case_id AND r.status = 'OK' AND r.run_no < ?2)",
+			       "  WHERE x.order_ref = c.order_ref AND x.case_id = c.case_id AND r.status = 'OK'"
+			       "  AND r.run_no < ?2)",
 			       run, run_no, n);
 }
 

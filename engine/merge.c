@@ -316,8 +316,8 @@ int merge_shards(struct store *merged, const char *const *paths, size_t n)
 		   "run_summary AS x JOIN @runs AS r ON r.run_id = x.run_id"
 		   " WHERE r.run_no IN (SELECT run_no FROM temp.m_runs)");
 	add(&b, ") GROUP BY run_no, category, currency;"
-		"INSERT INTO case_first_seen (case_id, run_id) SELECT case_id, min(run_id) FROM run_cases"
-		" WHERE status = 'open' GROUP BY case_id;");
+		"INSERT INTO case_first_seen (order_ref, case_id, run_id) SELECT order_ref, case_id, min(run_id)"
+		" FROM run_cases WHERE status = 'open' GROUP BY order_ref, case_id;");
 	if (exec(db, &b, "cannot merge the shards"))
 		goto fail;
 	if (store_setting_set(merged, "routekey", mode) || store_setting_set(merged, "shard", "merged") ||

@@ -252,7 +252,7 @@ static int write_compensation(sqlite3 *db, int64_t run, int64_t run_no, FILE *f)
 			 "SELECT c.case_id, c.category, c.action, c.order_ref, c.channel, c.currency, c.amount_minor,"
 			 " c.txn_ids, c.ledger_event_ids, c.detail,"
 			 " coalesce((SELECT r.run_no FROM case_first_seen AS x JOIN runs AS r ON r.run_id = x.run_id"
-			 "  WHERE x.case_id = c.case_id AND r.status = 'OK'), ?2),"
+			 "  WHERE x.order_ref = c.order_ref AND x.case_id = c.case_id AND r.status = 'OK'), ?2),"
 			 " c.status"
 			 " FROM run_cases AS c WHERE c.run_id = ?1"
 			 " ORDER BY c.status, c.category, c.order_ref, c.currency, c.case_id", run, &st);

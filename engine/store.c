@@ -31,6 +31,7 @@ static const struct migration {
 	{ 4, sql_migration_0004_time_local_uid },
 	{ 5, sql_migration_0005_late_rows },
 	{ 6, sql_migration_0006_late_row_ids },
+	{ 7, sql_migration_0007_cases_by_order },
 };
 
 enum stmt_id {

@@ -30,10 +30,10 @@ WHERE n.run_id = :run
 -- a case whose first run did not succeed.  Only the spans this run wrote can
 -- be new: a live span carried from the base was reported open by the base, a
 -- successful run.
-INSERT INTO case_first_seen (case_id, run_id)
-SELECT case_id, :run FROM case_spans
+INSERT INTO case_first_seen (order_ref, case_id, run_id)
+SELECT order_ref, case_id, :run FROM case_spans
 WHERE to_run = 9223372036854775807 AND from_run = :run
-ON CONFLICT (case_id) DO UPDATE SET run_id = excluded.run_id
+ON CONFLICT (order_ref, case_id) DO UPDATE SET run_id = excluded.run_id
 WHERE (SELECT status FROM runs WHERE runs.run_id = case_first_seen.run_id) IS NOT 'OK'
   AND case_first_seen.run_id <> excluded.run_id;
 
@@ -67,7 +67,8 @@ WITH prev (run_id) AS (
     SELECT * FROM covered AS g
     WHERE g.status = 'open'
       AND NOT EXISTS (SELECT 1 FROM case_spans AS x
-                      WHERE x.case_id = g.case_id AND x.to_run = 9223372036854775807)
+                      WHERE x.to_run = 9223372036854775807 AND x.order_ref = g.order_ref
+                        AND x.case_id = g.case_id)
 )
 SELECT :run, g.case_id, :run + 1, g.category, g.action, 'resolved', g.order_ref, g.channel,
        g.currency, g.key_amount_minor, g.amount_minor, g.expected, g.actual, g.first_booked_us,

@@ -155,7 +155,7 @@ static void test_store_new_database_has_version_and_application_id(void **state)
 	(void)state;
 	open_ok();
 	assert_int_equal(query_int("PRAGMA user_version"), STORE_SCHEMA_VERSION);
-	assert_int_equal(STORE_SCHEMA_VERSION, 6);
+	assert_int_equal(STORE_SCHEMA_VERSION, 7);
 	assert_int_equal(query_int("PRAGMA application_id"), RECON_APPLICATION_ID);
 	assert_int_equal(query_int("SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name IN"
 				   " ('files', 'statement_rows', 'ledger_events', 'quarantine', 'conflicts',"
@@ -180,7 +180,7 @@ static void test_store_reopen_keeps_data(void **state)
 	key(sha, 0x01);
 	assert_int_equal(store_file_find(fx.s, sha, &found), 1);
 	assert_int_equal(found, id);
-	assert_int_equal(query_int("PRAGMA user_version"), 6);
+	assert_int_equal(query_int("PRAGMA user_version"), 7);
 }
 
 /* A version 1 database (schemas/recon.sql) is migrated in place: rows kept,
@@ -219,8 +219,12 @@ static void test_store_migrates_version_1(void **state)
 	/* First seen: the first successful run that reported the case open. */
 	assert_int_equal(query_int("SELECT run_id FROM case_first_seen WHERE case_id = 'c1'"), 1);
 	assert_int_equal(query_int("SELECT run_id FROM case_first_seen WHERE case_id = 'c2'"), 3);
+	/* Version 7: keyed by order, then case; no index of spans by case id. */
+	assert_int_equal(query_int("SELECT group_concat(order_ref || ':' || case_id || ':' || run_id, ' ')"
+				   " = 'ORD-1:c1:1 ORD-2:c2:3' FROM case_first_seen"), 1);
+	assert_int_equal(query_int("SELECT count(*) FROM sqlite_schema WHERE name = 'case_spans_case'"), 0);
 	assert_int_equal(query_int("SELECT sum(first_seen_run) FROM v_open_cases"), 3);
-	assert_int_equal(query_int("PRAGMA user_version"), 6);
+	assert_int_equal(query_int("PRAGMA user_version"), 7);
 	/* Version 3: each run's cases are what its snapshot held, the latest
 	 * run's open cases live, the counts kept per run. */
 	assert_int_equal(query_int("SELECT group_concat(run_id || ':' || case_id, ' ') = '1:c1 2:c2 3:c1 3:c2'"
@@ -296,16 +300,30 @@ static void test_store_migrates_version_5_forgets_frontiers(void **state)
 	open_ok();
 	store_close(fx.s);
 	fx.s = NULL;
+	/* Back to version 5's shape: no late-row indexes; version 6's cases. */
 	make_foreign("DROP INDEX statement_rows_late_row; DROP INDEX ledger_events_late_row;"
+		     "CREATE INDEX case_spans_case ON case_spans (case_id, to_run);"
+		     "DROP VIEW v_open_cases; DROP TABLE case_first_seen;"
+		     "CREATE TABLE case_first_seen (case_id TEXT PRIMARY KEY,"
+		     " run_id INTEGER NOT NULL REFERENCES runs (run_id)) WITHOUT ROWID;"
+		     "CREATE VIEW v_open_cases AS SELECT c.case_id, c.category, c.action, c.order_ref, c.channel,"
+		     " c.currency, c.amount_minor, c.expected, c.actual, c.txn_ids, c.ledger_event_ids, c.detail,"
+		     " (SELECT r.run_no FROM case_first_seen AS f JOIN runs AS r ON r.run_id = f.run_id"
+		     "  WHERE f.case_id = c.case_id AND r.status = 'OK') AS first_seen_run,"
+		     " (SELECT run_no FROM runs WHERE run_id = c.run_id) AS run_no"
+		     " FROM run_cases AS c WHERE c.status = 'open'"
+		     " AND c.run_id = (SELECT max(run_id) FROM runs WHERE status = 'OK');"
 		     "INSERT INTO runs (run_id, run_no, as_of_us, grace_us, window_us, status, started_at,"
 		     " order_frontier) VALUES (1, 1, 10, 0, 0, 'OK', 'now', 'ORD-9'),"
 		     " (2, 2, 11, 0, 0, 'OK', 'now', 'ORD-12');"
 		     "PRAGMA user_version = 5;");
 	open_ok();
-	assert_int_equal(query_int("PRAGMA user_version"), 6);
+	assert_int_equal(query_int("PRAGMA user_version"), 7);
 	assert_int_equal(query_int("SELECT count(*) FROM runs WHERE order_frontier IS NULL"), 2);
 	assert_int_equal(query_int("SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND"
 				   " name IN ('statement_rows_late_row', 'ledger_events_late_row')"), 2);
+	assert_int_equal(query_int("SELECT count(*) FROM pragma_table_info('case_first_seen')"
+				   " WHERE name = 'order_ref' AND pk = 1"), 1);
 }
 
 static void test_store_refuses_foreign_database(void **state)
@@ -343,7 +361,7 @@ static void test_store_refuses_newer_schema_version(void **state)
 	assert_int_equal(store_open(fx.db, &fx.s, fx.err, sizeof(fx.err)), -1);
 	assert_null(fx.s);
 	snprintf(want, sizeof(want),
-		 "%s: database schema version 99 is newer than this recon understands (6)", fx.db);
+		 "%s: database schema version 99 is newer than this recon understands (7)", fx.db);
 	assert_string_equal(fx.err, want);
 	assert_int_equal(query_int("PRAGMA user_version"), 99);
 }
