@@ -344,25 +344,25 @@ static const char dirty_all_sql[] =
 	"INSERT OR IGNORE INTO temp.t_dirty SELECT order_ref FROM ledger_events WHERE event_row_id >= :event;"
 	"INSERT OR IGNORE INTO temp.t_dirty SELECT order_ref FROM run_watch WHERE run_id = :base;";
 
-/* Every other order is as the base run left it: its cases stay live, and its
- * anomalies are carried over unchanged (anomaly cases are made from
- * run_anomalies by match.sql).  The live cases of the orders matched again
- * (those in t_dirty and those at or after the base's frontier; every order for
- * a full match) are closed before the fold writes their new versions, each
- * set by its own statement: "full match OR in t_dirty" would read every live
- * case (113,557 on the bench's day 31) instead of those of t_dirty. */
+/* Every other order is as the base run left it: its cases and its ledger
+ * anomalies stay live (schemas/migrations/0008_anomaly_spans.sql; anomaly
+ * cases are made from the anomalies by match.sql).  The live cases and
+ * anomalies of the orders matched again (those in t_dirty and those at or
+ * after the base's frontier; every order for a full match) are closed before
+ * the fold writes their new versions, each set by its own statement: "full
+ * match OR in t_dirty" would read every live case (113,557 on the bench's
+ * day 31) instead of those of t_dirty. */
 static const char carry_sql[] =
 	"UPDATE case_spans SET to_run = :run WHERE to_run = " STORE_LIVE_SPAN " AND :base = 0;"
 	"UPDATE case_spans SET to_run = :run WHERE to_run = " STORE_LIVE_SPAN
 	" AND order_ref IN (SELECT order_ref FROM temp.t_dirty);"
 	"UPDATE case_spans SET to_run = :run WHERE to_run = " STORE_LIVE_SPAN
 	" AND order_ref >= " BASE_FRONTIER_OF(":base") ";"
-	"INSERT INTO run_anomalies (run_id, case_id, order_ref, event_id, event, reason, channel, currency,"
-	" amount_minor, event_time_us, event_row_id)"
-	" SELECT :run, case_id, order_ref, event_id, event, reason, channel, currency, amount_minor,"
-	" event_time_us, event_row_id FROM run_anomalies"
-	" WHERE run_id = :base AND order_ref NOT IN (SELECT order_ref FROM temp.t_dirty)"
-	" AND coalesce(order_ref < " BASE_FRONTIER_OF(":base") ", 1);";
+	"UPDATE anomaly_spans SET to_run = :run WHERE to_run = " STORE_LIVE_SPAN " AND :base = 0;"
+	"UPDATE anomaly_spans SET to_run = :run WHERE to_run = " STORE_LIVE_SPAN
+	" AND order_ref IN (SELECT order_ref FROM temp.t_dirty);"
+	"UPDATE anomaly_spans SET to_run = :run WHERE to_run = " STORE_LIVE_SPAN
+	" AND order_ref >= " BASE_FRONTIER_OF(":base") ";";
 
 static const char fold_watch_sql[] = "INSERT INTO run_watch (run_id, order_ref) VALUES (?1, ?2)";
 
@@ -374,9 +374,9 @@ static const char fold_case_sql[] =
 	" ?15, ?16, ?17)";
 
 static const char fold_anomaly_sql[] =
-	"INSERT INTO run_anomalies (run_id, case_id, order_ref, event_id, event, reason, channel,"
+	"INSERT INTO anomaly_spans (from_run, case_id, to_run, order_ref, event_id, event, reason, channel,"
 	" currency, amount_minor, event_time_us, event_row_id)"
-	" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
+	" VALUES (?1, ?2, " STORE_LIVE_SPAN ", ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
 
 static const char fold_summary_sql[] =
 	"INSERT INTO run_summary (run_id, category, currency, cases, amount_minor)"

@@ -257,7 +257,7 @@ int merge_shards(struct store *merged, const char *const *paths, size_t n)
 	b.len = 0;
 
 	/* Rebuild: derived data only. */
-	add(&b, "DELETE FROM case_first_seen; DELETE FROM run_summary; DELETE FROM run_anomalies;"
+	add(&b, "DELETE FROM case_first_seen; DELETE FROM run_summary; DELETE FROM anomaly_spans;"
 		"DELETE FROM case_spans;"
 		"DELETE FROM run_files; DELETE FROM run_watch; DELETE FROM runs;"
 		"DELETE FROM quarantine; DELETE FROM conflicts; DELETE FROM file_skips; DELETE FROM files;");
@@ -303,11 +303,12 @@ int merge_shards(struct store *merged, const char *const *paths, size_t n)
 		   " c.last_booked_us, c.route_key, c.txn_ids, c.ledger_event_ids, c.detail",
 		   "run_cases AS c JOIN @runs AS r ON r.run_id = c.run_id"
 		   " WHERE r.run_no IN (SELECT run_no FROM temp.m_runs)");
-	add(&b, ";INSERT INTO run_anomalies (run_id, case_id, order_ref, event_id, event, reason, channel,"
-		" currency, amount_minor, event_time_us, event_row_id) ");
+	add(&b, ";INSERT INTO anomaly_spans (from_run, case_id, to_run, order_ref, event_id, event, reason,"
+		" channel, currency, amount_minor, event_time_us, event_row_id) ");
 	each_shard(&b, n,
-		   "r.run_no, a.case_id, a.order_ref, a.event_id, a.event, a.reason, a.channel, a.currency,"
-		   " a.amount_minor, a.event_time_us, a.event_row_id",
+		   "r.run_no, a.case_id, CASE WHEN r.run_no = (SELECT max(run_no) FROM temp.m_runs) THEN "
+		   STORE_LIVE_SPAN " ELSE r.run_no + 1 END, a.order_ref, a.event_id, a.event, a.reason,"
+		   " a.channel, a.currency, a.amount_minor, a.event_time_us, a.event_row_id",
 		   "run_anomalies AS a JOIN @runs AS r ON r.run_id = a.run_id"
 		   " WHERE r.run_no IN (SELECT run_no FROM temp.m_runs)");
 	add(&b, ";INSERT INTO run_summary (run_id, category, currency, cases, amount_minor)"

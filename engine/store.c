@@ -32,6 +32,7 @@ static const struct migration {
 	{ 5, sql_migration_0005_late_rows },
 	{ 6, sql_migration_0006_late_row_ids },
 	{ 7, sql_migration_0007_cases_by_order },
+	{ 8, sql_migration_0008_anomaly_spans },
 };
 
 enum stmt_id {

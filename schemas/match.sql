@@ -1,10 +1,11 @@
 -- Matching and classification (SPEC section 4), the part that spans orders and
 -- runs.  engine/match.c has already merged the ledger and the statements one
 -- order at a time, and written this run's cases (new live spans in case_spans,
--- see schemas/migrations/0003_case_spans.sql), its ledger anomalies
--- (run_anomalies) and its MATCHED and PENDING keys (run_summary).  It closed
--- the live spans of the orders it matched again (of all orders for a full
--- match) first, so the run's cases are now the live spans.
+-- see schemas/migrations/0003_case_spans.sql), its ledger anomalies (new live
+-- spans in anomaly_spans, 0008_anomaly_spans.sql) and its MATCHED and PENDING
+-- keys (run_summary).  It closed the live spans of the orders it matched again
+-- (of all orders for a full match) first, so the run's cases and anomalies are
+-- now the live spans.
 -- Parameters: :run, :as_of, :grace, :window (microseconds), and :base: the run
 -- an incremental run builds on (0 for a full match), the latest matched run,
 -- whose cases and anomalies stay as they were for every order not in
@@ -12,8 +13,8 @@
 -- Functions registered by recon: recon_case_id(category, key), recon_money(amount, currency).
 -- Each statement is run in order inside the run's transaction.
 
--- Ledger anomalies are cases too (their rows were written by the fold; those of
--- the orders not matched again were carried over and their cases are live).
+-- Ledger anomalies are cases too: those the fold wrote (those of the orders not
+-- matched again, and their cases, stayed live).
 INSERT INTO case_spans (from_run, case_id, to_run, category, action, status, order_ref, channel,
                         currency, key_amount_minor, amount_minor, expected, actual,
                         first_booked_us, last_booked_us, route_key, txn_ids, ledger_event_ids,
@@ -21,10 +22,8 @@ INSERT INTO case_spans (from_run, case_id, to_run, category, action, status, ord
 SELECT :run, n.case_id, 9223372036854775807, 'LEDGER_ANOMALY', act.action, 'open', n.order_ref,
        n.channel, n.currency, n.amount_minor, n.amount_minor, 0, 0, NULL, NULL, NULL, '',
        coalesce(n.event_id, ''), n.reason || ': ' || n.event || ' event'
-FROM run_anomalies AS n JOIN t_actions AS act ON act.category = 'LEDGER_ANOMALY'
-WHERE n.run_id = :run
-  AND (:base = 0 OR n.order_ref IN (SELECT order_ref FROM temp.t_dirty)
-       OR n.order_ref >= (SELECT order_frontier FROM runs WHERE run_id = :base));
+FROM anomaly_spans AS n JOIN t_actions AS act ON act.category = 'LEDGER_ANOMALY'
+WHERE n.to_run = 9223372036854775807 AND n.from_run = :run;
 
 -- The first run that reported each open case: this one for a new case, or for
 -- a case whose first run did not succeed.  Only the spans this run wrote can

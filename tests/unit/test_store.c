@@ -155,7 +155,7 @@ static void test_store_new_database_has_version_and_application_id(void **state)
 	(void)state;
 	open_ok();
 	assert_int_equal(query_int("PRAGMA user_version"), STORE_SCHEMA_VERSION);
-	assert_int_equal(STORE_SCHEMA_VERSION, 7);
+	assert_int_equal(STORE_SCHEMA_VERSION, 8);
 	assert_int_equal(query_int("PRAGMA application_id"), RECON_APPLICATION_ID);
 	assert_int_equal(query_int("SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name IN"
 				   " ('files', 'statement_rows', 'ledger_events', 'quarantine', 'conflicts',"
@@ -180,7 +180,7 @@ static void test_store_reopen_keeps_data(void **state)
 	key(sha, 0x01);
 	assert_int_equal(store_file_find(fx.s, sha, &found), 1);
 	assert_int_equal(found, id);
-	assert_int_equal(query_int("PRAGMA user_version"), 7);
+	assert_int_equal(query_int("PRAGMA user_version"), 8);
 }
 
 /* A version 1 database (schemas/recon.sql) is migrated in place: rows kept,
@@ -224,7 +224,7 @@ static void test_store_migrates_version_1(void **state)
 				   " = 'ORD-1:c1:1 ORD-2:c2:3' FROM case_first_seen"), 1);
 	assert_int_equal(query_int("SELECT count(*) FROM sqlite_schema WHERE name = 'case_spans_case'"), 0);
 	assert_int_equal(query_int("SELECT sum(first_seen_run) FROM v_open_cases"), 3);
-	assert_int_equal(query_int("PRAGMA user_version"), 7);
+	assert_int_equal(query_int("PRAGMA user_version"), 8);
 	/* Version 3: each run's cases are what its snapshot held, the latest
 	 * run's open cases live, the counts kept per run. */
 	assert_int_equal(query_int("SELECT group_concat(run_id || ':' || case_id, ' ') = '1:c1 2:c2 3:c1 3:c2'"
@@ -293,15 +293,23 @@ static void test_store_migrates_version_1(void **state)
 
 /* A version 5 database forgets its runs' frontiers, which meant the greatest
  * order_ref, not the lesser of the two tables' (engine/match.c, dirty_sql):
- * its next run looks up every order with new rows. */
+ * its next run looks up every order with new rows.  Its runs' anomalies
+ * become spans (version 8): one-run spans, the latest matched run's live. */
 static void test_store_migrates_version_5_forgets_frontiers(void **state)
 {
 	(void)state;
 	open_ok();
 	store_close(fx.s);
 	fx.s = NULL;
-	/* Back to version 5's shape: no late-row indexes; version 6's cases. */
+	/* Back to version 5's shape: no late-row indexes; version 6's cases;
+	 * anomalies copied into each run. */
 	make_foreign("DROP INDEX statement_rows_late_row; DROP INDEX ledger_events_late_row;"
+		     "DROP VIEW run_anomalies; DROP TABLE anomaly_spans;"
+		     "CREATE TABLE run_anomalies (run_id INTEGER NOT NULL REFERENCES runs (run_id),"
+		     " case_id TEXT NOT NULL, order_ref TEXT NOT NULL, event_id TEXT, event TEXT NOT NULL,"
+		     " reason TEXT NOT NULL, channel TEXT NOT NULL, currency TEXT NOT NULL,"
+		     " amount_minor INTEGER NOT NULL, event_time_us INTEGER NOT NULL,"
+		     " event_row_id INTEGER NOT NULL, PRIMARY KEY (run_id, case_id)) WITHOUT ROWID;"
 		     "CREATE INDEX case_spans_case ON case_spans (case_id, to_run);"
 		     "DROP VIEW v_open_cases; DROP TABLE case_first_seen;"
 		     "CREATE TABLE case_first_seen (case_id TEXT PRIMARY KEY,"
@@ -314,16 +322,28 @@ static void test_store_migrates_version_5_forgets_frontiers(void **state)
 		     " FROM run_cases AS c WHERE c.status = 'open'"
 		     " AND c.run_id = (SELECT max(run_id) FROM runs WHERE status = 'OK');"
 		     "INSERT INTO runs (run_id, run_no, as_of_us, grace_us, window_us, status, started_at,"
-		     " order_frontier) VALUES (1, 1, 10, 0, 0, 'OK', 'now', 'ORD-9'),"
-		     " (2, 2, 11, 0, 0, 'OK', 'now', 'ORD-12');"
+		     " order_frontier, match_mode) VALUES (1, 1, 10, 0, 0, 'OK', 'now', 'ORD-9', 'full'),"
+		     " (2, 2, 11, 0, 0, 'OK', 'now', 'ORD-12', 'incremental'),"
+		     " (3, NULL, 12, 0, 0, 'FAILED', 'now', NULL, NULL);"
+		     "INSERT INTO run_anomalies VALUES (1, 'a1', 'ORD-1', 'E-1', 'REFUNDED', 'REFUND_BEFORE_PAYMENT',"
+		     " 'stripe', 'EUR', 100, 5, 1), (2, 'a1', 'ORD-1', 'E-1', 'REFUNDED', 'REFUND_BEFORE_PAYMENT',"
+		     " 'stripe', 'EUR', 100, 5, 1), (2, 'a2', 'ORD-2', NULL, 'PAID', 'PAID_AFTER_CANCEL',"
+		     " 'bank', 'USD', -7, 6, 2);"
 		     "PRAGMA user_version = 5;");
 	open_ok();
-	assert_int_equal(query_int("PRAGMA user_version"), 7);
-	assert_int_equal(query_int("SELECT count(*) FROM runs WHERE order_frontier IS NULL"), 2);
+	assert_int_equal(query_int("PRAGMA user_version"), 8);
+	assert_int_equal(query_int("SELECT count(*) FROM runs WHERE order_frontier IS NULL"), 3);
 	assert_int_equal(query_int("SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND"
 				   " name IN ('statement_rows_late_row', 'ledger_events_late_row')"), 2);
 	assert_int_equal(query_int("SELECT count(*) FROM pragma_table_info('case_first_seen')"
 				   " WHERE name = 'order_ref' AND pk = 1"), 1);
+	assert_int_equal(query_int("SELECT group_concat(from_run || '-' || to_run || ':' || case_id, ' ')"
+				   " = '1-2:a1 2-9223372036854775807:a1 2-9223372036854775807:a2'"
+				   " FROM (SELECT * FROM anomaly_spans ORDER BY from_run, case_id)"), 1);
+	assert_int_equal(query_int("SELECT group_concat(run_id || ':' || case_id || ':' || order_ref || ':'"
+				   " || coalesce(event_id, '-') || ':' || amount_minor || ':' || event_row_id, ' ')"
+				   " = '1:a1:ORD-1:E-1:100:1 2:a1:ORD-1:E-1:100:1 2:a2:ORD-2:-:-7:2'"
+				   " FROM (SELECT * FROM run_anomalies ORDER BY run_id, case_id)"), 1);
 }
 
 static void test_store_refuses_foreign_database(void **state)
@@ -361,7 +381,7 @@ static void test_store_refuses_newer_schema_version(void **state)
 	assert_int_equal(store_open(fx.db, &fx.s, fx.err, sizeof(fx.err)), -1);
 	assert_null(fx.s);
 	snprintf(want, sizeof(want),
-		 "%s: database schema version 99 is newer than this recon understands (7)", fx.db);
+		 "%s: database schema version 99 is newer than this recon understands (8)", fx.db);
 	assert_string_equal(fx.err, want);
 	assert_int_equal(query_int("PRAGMA user_version"), 99);
 }
