@@ -352,17 +352,13 @@ static const char dirty_all_sql[] =
  * the fold writes their new versions, each set by its own statement: "full
  * match OR in t_dirty" would read every live case (113,557 on the bench's
  * day 31) instead of those of t_dirty. */
-static const char carry_sql[] =
-	"UPDATE case_spans SET to_run = :run WHERE to_run = " STORE_LIVE_SPAN " AND :base = 0;"
-	"UPDATE case_spans SET to_run = :run WHERE to_run = " STORE_LIVE_SPAN
-	" AND order_ref IN (SELECT order_ref FROM temp.t_dirty);"
-	"UPDATE case_spans SET to_run = :run WHERE to_run = " STORE_LIVE_SPAN
+#define CLOSE_LIVE_SPANS(TABLE) \
+	"UPDATE " TABLE " SET to_run = :run WHERE to_run = " STORE_LIVE_SPAN " AND :base = 0;" \
+	"UPDATE " TABLE " SET to_run = :run WHERE to_run = " STORE_LIVE_SPAN \
+	" AND order_ref IN (SELECT order_ref FROM temp.t_dirty);" \
+	"UPDATE " TABLE " SET to_run = :run WHERE to_run = " STORE_LIVE_SPAN \
 	" AND order_ref >= " BASE_FRONTIER_OF(":base") ";"
-	"UPDATE anomaly_spans SET to_run = :run WHERE to_run = " STORE_LIVE_SPAN " AND :base = 0;"
-	"UPDATE anomaly_spans SET to_run = :run WHERE to_run = " STORE_LIVE_SPAN
-	" AND order_ref IN (SELECT order_ref FROM temp.t_dirty);"
-	"UPDATE anomaly_spans SET to_run = :run WHERE to_run = " STORE_LIVE_SPAN
-	" AND order_ref >= " BASE_FRONTIER_OF(":base") ";";
+static const char carry_sql[] = CLOSE_LIVE_SPANS("case_spans") CLOSE_LIVE_SPANS("anomaly_spans");
 
 static const char fold_watch_sql[] = "INSERT INTO run_watch (run_id, order_ref) VALUES (?1, ?2)";
 
