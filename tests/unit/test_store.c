@@ -298,38 +298,22 @@ static void test_store_migrates_version_1(void **state)
 static void test_store_migrates_version_5_forgets_frontiers(void **state)
 {
 	(void)state;
-	open_ok();
-	store_close(fx.s);
-	fx.s = NULL;
-	/* Back to version 5's shape: no late-row indexes; version 6's cases;
-	 * anomalies copied into each run. */
-	make_foreign("DROP INDEX statement_rows_late_row; DROP INDEX ledger_events_late_row;"
-		     "DROP VIEW run_anomalies; DROP TABLE anomaly_spans;"
-		     "CREATE TABLE run_anomalies (run_id INTEGER NOT NULL REFERENCES runs (run_id),"
-		     " case_id TEXT NOT NULL, order_ref TEXT NOT NULL, event_id TEXT, event TEXT NOT NULL,"
-		     " reason TEXT NOT NULL, channel TEXT NOT NULL, currency TEXT NOT NULL,"
-		     " amount_minor INTEGER NOT NULL, event_time_us INTEGER NOT NULL,"
-		     " event_row_id INTEGER NOT NULL, PRIMARY KEY (run_id, case_id)) WITHOUT ROWID;"
-		     "CREATE INDEX case_spans_case ON case_spans (case_id, to_run);"
-		     "DROP VIEW v_open_cases; DROP TABLE case_first_seen;"
-		     "CREATE TABLE case_first_seen (case_id TEXT PRIMARY KEY,"
-		     " run_id INTEGER NOT NULL REFERENCES runs (run_id)) WITHOUT ROWID;"
-		     "CREATE VIEW v_open_cases AS SELECT c.case_id, c.category, c.action, c.order_ref, c.channel,"
-		     " c.currency, c.amount_minor, c.expected, c.actual, c.txn_ids, c.ledger_event_ids, c.detail,"
-		     " (SELECT r.run_no FROM case_first_seen AS f JOIN runs AS r ON r.run_id = f.run_id"
-		     "  WHERE f.case_id = c.case_id AND r.status = 'OK') AS first_seen_run,"
-		     " (SELECT run_no FROM runs WHERE run_id = c.run_id) AS run_no"
-		     " FROM run_cases AS c WHERE c.status = 'open'"
-		     " AND c.run_id = (SELECT max(run_id) FROM runs WHERE status = 'OK');"
-		     "INSERT INTO runs (run_id, run_no, as_of_us, grace_us, window_us, status, started_at,"
+	/* Version 5 as recon made it: the schema and the migrations up to 0005. */
+	make_foreign("PRAGMA user_version = 1;");
+	make_foreign(sql_recon);
+	make_foreign(sql_migration_0002_order_clustered_rows);
+	make_foreign(sql_migration_0003_case_spans);
+	make_foreign(sql_migration_0004_time_local_uid);
+	make_foreign(sql_migration_0005_late_rows);
+	make_foreign("INSERT INTO runs (run_id, run_no, as_of_us, grace_us, window_us, status, started_at,"
 		     " order_frontier, match_mode) VALUES (1, 1, 10, 0, 0, 'OK', 'now', 'ORD-9', 'full'),"
 		     " (2, 2, 11, 0, 0, 'OK', 'now', 'ORD-12', 'incremental'),"
 		     " (3, NULL, 12, 0, 0, 'FAILED', 'now', NULL, NULL);"
 		     "INSERT INTO run_anomalies VALUES (1, 'a1', 'ORD-1', 'E-1', 'REFUNDED', 'REFUND_BEFORE_PAYMENT',"
 		     " 'stripe', 'EUR', 100, 5, 1), (2, 'a1', 'ORD-1', 'E-1', 'REFUNDED', 'REFUND_BEFORE_PAYMENT',"
 		     " 'stripe', 'EUR', 100, 5, 1), (2, 'a2', 'ORD-2', NULL, 'PAID', 'PAID_AFTER_CANCEL',"
-		     " 'bank', 'USD', -7, 6, 2);"
-		     "PRAGMA user_version = 5;");
+		     " 'bank', 'USD', -7, 6, 2);");
+	assert_int_equal(query_int("PRAGMA user_version"), 5);
 	open_ok();
 	assert_int_equal(query_int("PRAGMA user_version"), 8);
 	assert_int_equal(query_int("SELECT count(*) FROM runs WHERE order_frontier IS NULL"), 3);
