@@ -320,7 +320,8 @@ static const char base_sql[] =
 
 /* Orders that may have changed since the base: those with new rows, and those
  * the base run watched (see match_view).  A run records its frontier, the
- * lesser of the greatest order_refs of the two tables' main segments.  A row
+ * lesser of the greatest order_refs of the tables' main segments (of those
+ * tables that have a row).  A row
  * stored in a main segment since has an order_ref at least the greatest of
  * that segment when its file began (engine/store.c), so at least the base's
  * frontier.  Orders at or after the frontier, most of a night's, are matched
@@ -328,14 +329,21 @@ static const char base_sql[] =
  * those with rows since the base in a late segment, found by the late-row
  * indexes (schemas/migrations/0006_late_row_ids.sql), and the watched ones.
  * (INDEXED BY: on the order_ref bound, SQLite would rather scan the whole
- * late segment by its key.)  A base without a frontier (made before schema
- * version 6, or when a table had no row) puts every order with rows since
- * it, by row id, in t_dirty. */
+ * late segment by its key.)  A table that had no row at the base (its next
+ * row id was the first, 1) records no greatest order_ref in the frontier and
+ * holds only rows stored since: it is read whole.  A base without a frontier
+ * (no row at all, or recorded by schema versions 5 to 8, before 6 or when a
+ * table had no row) puts every order with rows since it in t_dirty: a scan of
+ * both tables, as there is no index by row id (schema version 9). */
 static const char dirty_sql[] =
 	"INSERT OR IGNORE INTO temp.t_dirty SELECT order_ref FROM statement_rows INDEXED BY statement_rows_late_row"
 	" WHERE late = 1 AND row_id >= :stmt AND order_ref < " BASE_FRONTIER_OF(":base") ";"
 	"INSERT OR IGNORE INTO temp.t_dirty SELECT order_ref FROM ledger_events INDEXED BY ledger_events_late_row"
 	" WHERE late = 1 AND event_row_id >= :event AND order_ref < " BASE_FRONTIER_OF(":base") ";"
+	"INSERT OR IGNORE INTO temp.t_dirty SELECT order_ref FROM statement_rows"
+	" WHERE :stmt = 1 AND order_ref < " BASE_FRONTIER_OF(":base") ";"
+	"INSERT OR IGNORE INTO temp.t_dirty SELECT order_ref FROM ledger_events"
+	" WHERE :event = 1 AND order_ref < " BASE_FRONTIER_OF(":base") ";"
 	"INSERT OR IGNORE INTO temp.t_dirty SELECT order_ref FROM run_watch WHERE run_id = :base"
 	" AND order_ref < " BASE_FRONTIER_OF(":base") ";";
 
@@ -1149,7 +1157,7 @@ static int prepare_cursors(struct fold *f, struct store *s)
 	if (store_exec_script(s, "UPDATE runs SET next_statement_row_id = :stmt, next_event_row_id = :event,"
 				 " match_mode = CASE WHEN :base > 0 THEN 'incremental' ELSE 'full' END,"
 				 " base_run_id = nullif(:base, 0),"
-				 " order_frontier = (SELECT CASE WHEN count(m) = 2 THEN min(m) END FROM"
+				 " order_frontier = (SELECT min(m) FROM"
 				 " (SELECT max(order_ref) AS m FROM statement_rows WHERE late = 0"
 				 " UNION ALL SELECT max(order_ref) FROM ledger_events WHERE late = 0))"
 				 " WHERE run_id = :run;",

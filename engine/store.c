@@ -33,6 +33,7 @@ static const struct migration {
 	{ 6, sql_migration_0006_late_row_ids },
 	{ 7, sql_migration_0007_cases_by_order },
 	{ 8, sql_migration_0008_anomaly_spans },
+	{ 9, sql_migration_0009_no_row_index },
 };
 
 enum stmt_id {

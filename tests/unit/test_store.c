@@ -155,7 +155,7 @@ static void test_store_new_database_has_version_and_application_id(void **state)
 	(void)state;
 	open_ok();
 	assert_int_equal(query_int("PRAGMA user_version"), STORE_SCHEMA_VERSION);
-	assert_int_equal(STORE_SCHEMA_VERSION, 8);
+	assert_int_equal(STORE_SCHEMA_VERSION, 9);
 	assert_int_equal(query_int("PRAGMA application_id"), RECON_APPLICATION_ID);
 	assert_int_equal(query_int("SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name IN"
 				   " ('files', 'statement_rows', 'ledger_events', 'quarantine', 'conflicts',"
@@ -180,7 +180,7 @@ static void test_store_reopen_keeps_data(void **state)
 	key(sha, 0x01);
 	assert_int_equal(store_file_find(fx.s, sha, &found), 1);
 	assert_int_equal(found, id);
-	assert_int_equal(query_int("PRAGMA user_version"), 8);
+	assert_int_equal(query_int("PRAGMA user_version"), 9);
 }
 
 /* A version 1 database (schemas/recon.sql) is migrated in place: rows kept,
@@ -224,7 +224,10 @@ static void test_store_migrates_version_1(void **state)
 				   " = 'ORD-1:c1:1 ORD-2:c2:3' FROM case_first_seen"), 1);
 	assert_int_equal(query_int("SELECT count(*) FROM sqlite_schema WHERE name = 'case_spans_case'"), 0);
 	assert_int_equal(query_int("SELECT sum(first_seen_run) FROM v_open_cases"), 3);
-	assert_int_equal(query_int("PRAGMA user_version"), 8);
+	/* Version 9: no index of every row by row id. */
+	assert_int_equal(query_int("SELECT count(*) FROM sqlite_schema WHERE"
+				   " name IN ('statement_rows_row', 'ledger_events_row')"), 0);
+	assert_int_equal(query_int("PRAGMA user_version"), 9);
 	/* Version 3: each run's cases are what its snapshot held, the latest
 	 * run's open cases live, the counts kept per run. */
 	assert_int_equal(query_int("SELECT group_concat(run_id || ':' || case_id, ' ') = '1:c1 2:c2 3:c1 3:c2'"
@@ -314,8 +317,13 @@ static void test_store_migrates_version_5_forgets_frontiers(void **state)
 		     " 'stripe', 'EUR', 100, 5, 1), (2, 'a2', 'ORD-2', NULL, 'PAID', 'PAID_AFTER_CANCEL',"
 		     " 'bank', 'USD', -7, 6, 2);");
 	assert_int_equal(query_int("PRAGMA user_version"), 5);
+	assert_int_equal(query_int("SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND"
+				   " name IN ('statement_rows_row', 'ledger_events_row')"), 2);
 	open_ok();
-	assert_int_equal(query_int("PRAGMA user_version"), 8);
+	assert_int_equal(query_int("PRAGMA user_version"), 9);
+	/* Version 9: no index of every row by row id. */
+	assert_int_equal(query_int("SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND"
+				   " name IN ('statement_rows_row', 'ledger_events_row')"), 0);
 	assert_int_equal(query_int("SELECT count(*) FROM runs WHERE order_frontier IS NULL"), 3);
 	assert_int_equal(query_int("SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND"
 				   " name IN ('statement_rows_late_row', 'ledger_events_late_row')"), 2);
@@ -365,7 +373,7 @@ static void test_store_refuses_newer_schema_version(void **state)
 	assert_int_equal(store_open(fx.db, &fx.s, fx.err, sizeof(fx.err)), -1);
 	assert_null(fx.s);
 	snprintf(want, sizeof(want),
-		 "%s: database schema version 99 is newer than this recon understands (8)", fx.db);
+		 "%s: database schema version 99 is newer than this recon understands (9)", fx.db);
 	assert_string_equal(fx.err, want);
 	assert_int_equal(query_int("PRAGMA user_version"), 99);
 }
