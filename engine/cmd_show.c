@@ -14,6 +14,7 @@
 #include "log.h"
 #include "match.h"
 #include "money.h"
+#include "routekey.h"
 #include "store.h"
 #include "timeparse.h"
 #include "banned.h"
@@ -46,6 +47,29 @@ static void when(sqlite3_stmt *st, int i, char *buf, size_t size)
 		snprintf(buf, size, "?");
 }
 
+/* The order key stored in column I, or, with plain keys (none stored:
+ * schemas/migrations/0010_plain_order_keys.sql), the one SHA-256 makes of REF. */
+static int print_order_key(sqlite3_stmt *st, int i, const char *ref)
+{
+	unsigned char key[ROUTEKEY_LEN];
+	char hex[2 * ROUTEKEY_LEN + 1];
+	struct routekey *rk;
+	int rc;
+
+	if (sqlite3_column_type(st, i) != SQLITE_NULL) {
+		printf("  order key %s\n", text(st, i));
+		return 0;
+	}
+	rk = routekey_new(NULL, 0);
+	rc = rk == NULL || routekey_order_plain(rk, ref, key) ? -1 : 0;
+	routekey_free(rk);
+	if (rc == 0) {
+		routekey_hex(key, hex);
+		printf("  order key %s\n", hex);
+	}
+	return rc;
+}
+
 static int show(sqlite3 *db, const char *ref)
 {
 	sqlite3_stmt *st = NULL;
@@ -58,7 +82,7 @@ static int show(sqlite3 *db, const char *ref)
 	if (sqlite3_prepare_v2(db,
 			       "SELECT e.event_time_us, e.event, e.amount_minor, e.currency, e.channel,"
 			       " coalesce(e.event_id, '-'), lower(hex(e.route_key)), f.path, e.line,"
-			       " lower(hex(e.order_key))"
+			       " nullif(lower(hex(e.order_key)), '')"
 			       " FROM ledger_events AS e JOIN files AS f ON f.file_id = e.file_id"
 			       " WHERE e.late IN (0, 1) AND e.order_ref = ?1 ORDER BY e.event_time_us, e.event_row_id",
 			       -1, &st, NULL) != SQLITE_OK)
@@ -70,8 +94,11 @@ static int show(sqlite3 *db, const char *ref)
 		int expects;
 		const char *why;
 
-		if (rows++ == 0)
-			printf("  order key %s\n", text(st, 9));
+		if (rows++ == 0 && print_order_key(st, 9, ref)) {
+			sqlite3_finalize(st);
+			log_event(LOG_ERROR, "cannot make the order key (OpenSSL)", "order", ref, LOG_END);
+			return EX_SOFTWARE;
+		}
 		when(st, 0, t, sizeof(t));
 		money(st, 2, 3, amount, sizeof(amount));
 		why = match_apply_event(&o, text(st, 1), sqlite3_column_int64(st, 2), text(st, 3), &expects);

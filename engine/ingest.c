@@ -120,7 +120,9 @@ static int make_row(struct ingest_ctx *x, const struct canon_record *r, struct s
 			return -1;
 		row->uid = uid;
 	}
-	if (ledger) {
+	/* Only an HMAC order key is stored: a plain one is made again from the
+	 * order_ref where needed (schemas/migrations/0010_plain_order_keys.sql). */
+	if (ledger && routekey_keyed(x->rk)) {
 		if (!have_order && routekey_order(x->rk, r->order_ref, order))
 			return -1;
 		row->order_key = order;

@@ -177,6 +177,7 @@ struct mev {                   /* a visible ledger event of the current order */
 	size_t id, event, channel; /* offsets into the order's text buffer */
 	char currency[4];
 	int has_route;
+	int has_uid, has_order_key; /* stored; else made by write_anomaly, the one reader */
 	unsigned char route[ROUTEKEY_LEN], uid[ROUTEKEY_LEN], order_key[ROUTEKEY_LEN];
 	int key;                   /* index into keys, or -1 */
 };
@@ -477,20 +478,13 @@ static int read_event(struct fold *f, sqlite3_stmt *st)
 	e->amount = sqlite3_column_int64(st, 4);
 	get_currency(st, 5, e->currency);
 	e->has_route = sqlite3_column_type(st, 8) != SQLITE_NULL;
+	e->has_uid = sqlite3_column_type(st, 9) != SQLITE_NULL;
+	e->has_order_key = sqlite3_column_type(st, 10) != SQLITE_NULL;
 	e->key = -1;
 	if (put_col(f, st, 3, &e->event) || put_col(f, st, 6, &e->channel) || put_col(f, st, 7, &e->id) ||
-	    (e->has_route && get_blob(st, 8, e->route)) || get_blob(st, 10, e->order_key))
+	    (e->has_route && get_blob(st, 8, e->route)) || (e->has_uid && get_blob(st, 9, e->uid)) ||
+	    (e->has_order_key && get_blob(st, 10, e->order_key)))
 		return -1;
-	/* The uid of an event with an id is the plain digest of the id (not stored). */
-	if (sqlite3_column_type(st, 9) == SQLITE_NULL) {
-		const char *id = (const char *)sqlite3_column_text(st, 7);
-		size_t len = (size_t)sqlite3_column_bytes(st, 7);
-
-		if (id == NULL || routekey_digest(f->rk, "ledger-uid-v1", &id, &len, 1, e->uid))
-			return -1;
-	} else if (get_blob(st, 9, e->uid)) {
-		return -1;
-	}
 	f->n_ev++;
 	return 0;
 }
@@ -623,10 +617,20 @@ static int write_anomaly(struct fold *f, const char *ref, const struct mev *e, c
 	size_t lens[2] = { 14, sizeof(key) };
 	char hex[2 * ROUTEKEY_LEN + 1];
 	const char *id = f->text + e->id;
+	size_t id_len = strlen(id);
 
-	/* The case is the event: its order key and its row identity. */
-	memcpy(key, e->order_key, ROUTEKEY_LEN);
-	memcpy(key + ROUTEKEY_LEN, e->uid, ROUTEKEY_LEN);
+	/* The case is the event: its order key and its row identity.  Neither is
+	 * stored for most events, and only anomalies need them, so they are made
+	 * here: the order key with plain keys (schemas/migrations/0010_plain_order_keys.sql),
+	 * and the uid of an event with an id, the plain digest of the id. */
+	if (e->has_order_key)
+		memcpy(key, e->order_key, ROUTEKEY_LEN);
+	else if (routekey_order_plain(f->rk, ref, key))
+		return -1;
+	if (e->has_uid)
+		memcpy(key + ROUTEKEY_LEN, e->uid, ROUTEKEY_LEN);
+	else if (routekey_digest(f->rk, "ledger-uid-v1", &id, &id_len, 1, key + ROUTEKEY_LEN))
+		return -1;
 	if (routekey_digest(f->rk, "recon-case-v1", fields, lens, 2, digest))
 		return -1;
 	routekey_hex(digest, hex);

@@ -134,7 +134,7 @@ int routekey_route(struct routekey *rk, const char *kind, const char *channel,
 	return digest_key(rk, buf, pos, out);
 }
 
-int routekey_order(struct routekey *rk, const char *order_ref, unsigned char out[ROUTEKEY_LEN])
+static int order_key(struct routekey *rk, const char *order_ref, int plain, unsigned char out[ROUTEKEY_LEN])
 {
 	unsigned char buf[ENCODE_MAX];
 	size_t pos = 0;
@@ -142,7 +142,22 @@ int routekey_order(struct routekey *rk, const char *order_ref, unsigned char out
 	if (put_netstring(buf, &pos, "recon-order-v1", 14) ||
 	    put_netstring(buf, &pos, order_ref, strlen(order_ref)))
 		return -1;
-	return digest_key(rk, buf, pos, out);
+	return plain ? digest_plain(rk, buf, pos, out) : digest_key(rk, buf, pos, out);
+}
+
+int routekey_order(struct routekey *rk, const char *order_ref, unsigned char out[ROUTEKEY_LEN])
+{
+	return order_key(rk, order_ref, 0, out);
+}
+
+int routekey_order_plain(struct routekey *rk, const char *order_ref, unsigned char out[ROUTEKEY_LEN])
+{
+	return order_key(rk, order_ref, 1, out);
+}
+
+int routekey_keyed(const struct routekey *rk)
+{
+	return rk->mac_ctx != NULL;
 }
 
 int routekey_digest(struct routekey *rk, const char *tag, const char *const *fields,

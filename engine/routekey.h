@@ -37,6 +37,11 @@ int routekey_route(struct routekey *rk, const char *kind, const char *channel,
 
 /* Order key over (order_ref) alone.  Returns 0 or -1 as above. */
 int routekey_order(struct routekey *rk, const char *order_ref, unsigned char out[ROUTEKEY_LEN]);
+/* The order key plain SHA-256 would make, whatever RK's keys are: a database
+ * with plain keys stores none (schemas/migrations/0010_plain_order_keys.sql). */
+int routekey_order_plain(struct routekey *rk, const char *order_ref, unsigned char out[ROUTEKEY_LEN]);
+/* 1 when RK makes HMAC keys, 0 for plain SHA-256. */
+int routekey_keyed(const struct routekey *rk);
 
 /*
  * Plain SHA-256 over the netstrings of N fields (FIELDS[i] with LENS[i] bytes),

@@ -14,7 +14,7 @@
 
 #define STORE_KEY_LEN 32
 #define STORE_APPLICATION_ID 1919247726 /* "recn": PRAGMA application_id of a recon database */
-#define STORE_SCHEMA_VERSION 9
+#define STORE_SCHEMA_VERSION 10
 /* case_spans.to_run of a span still open in the latest matched run, as SQL
  * text (schemas/migrations/0003_case_spans.sql). */
 #define STORE_LIVE_SPAN "9223372036854775807"
@@ -102,7 +102,7 @@ int store_file_finish(struct store *s, int64_t file_id, const struct store_count
 struct store_row {
 	const unsigned char *uid;       /* identity digest of a row without an id */
 	const unsigned char *route_key; /* NULL for events that expect nothing */
-	const unsigned char *order_key; /* events only */
+	const unsigned char *order_key; /* events only; NULL: plain keys, not stored */
 	const char *id;            /* NULL or "" when none */
 	const char *order_ref;
 	const char *type;          /* CHARGE/REFUND or the ledger event */

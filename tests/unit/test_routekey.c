@@ -222,6 +222,32 @@ static void test_routekey_order_key_is_versioned_apart_from_route_key(void **sta
 	routekey_free(rk);
 }
 
+/* routekey_order_plain makes the plain order key whatever the context's mode;
+ * routekey_keyed tells the mode. */
+static void test_routekey_order_plain_ignores_the_secret(void **state)
+{
+	struct routekey *p = plain(), *k = hmac();
+	unsigned char a[ROUTEKEY_LEN], b[ROUTEKEY_LEN], c[ROUTEKEY_LEN];
+	char hex[2 * ROUTEKEY_LEN + 1];
+
+	(void)state;
+	assert_int_equal(routekey_keyed(p), 0);
+	assert_int_equal(routekey_keyed(k), 1);
+	assert_int_equal(routekey_order(p, "ORD-1001", a), 0);
+	assert_int_equal(routekey_order_plain(k, "ORD-1001", b), 0);
+	assert_int_equal(routekey_order_plain(p, "ORD-1001", c), 0);
+	assert_memory_equal(a, b, ROUTEKEY_LEN);
+	assert_memory_equal(a, c, ROUTEKEY_LEN);
+	routekey_hex(b, hex);
+	/* schemas/routekey.md's vector. */
+	assert_string_equal(hex, "bf2d6ded498f65e4ec760dd5d5d36288cab65edcaa71a2abe3a302a2472a976a");
+	/* The keyed order key is another. */
+	assert_int_equal(routekey_order(k, "ORD-1001", b), 0);
+	assert_memory_not_equal(a, b, ROUTEKEY_LEN);
+	routekey_free(p);
+	routekey_free(k);
+}
+
 static void test_routekey_digest_is_plain_sha256_even_with_hmac(void **state)
 {
 	struct routekey *a = plain(), *b = hmac();
@@ -418,6 +444,7 @@ int main(void)
 		cmocka_unit_test(test_routekey_tuples_that_concatenate_alike_differ),
 		cmocka_unit_test(test_routekey_every_field_changes_the_key),
 		cmocka_unit_test(test_routekey_order_key_is_versioned_apart_from_route_key),
+		cmocka_unit_test(test_routekey_order_plain_ignores_the_secret),
 		cmocka_unit_test(test_routekey_digest_is_plain_sha256_even_with_hmac),
 		cmocka_unit_test(test_routekey_digest_takes_fields_by_length),
 		cmocka_unit_test(test_routekey_rejects_over_long_encoding),
