@@ -70,6 +70,29 @@ static int print_order_key(sqlite3_stmt *st, int i, const char *ref)
 	return rc;
 }
 
+/* The route key stored in column I as hex, or, with plain keys (none stored:
+ * schemas/migrations/0011_plain_route_keys.sql), the one SHA-256 makes of the
+ * row's values: KIND, and the channel, currency and amount in columns 4, 3
+ * and 2.  Into OUT; returns 0, or -1 if OpenSSL fails. */
+static int route_hex(sqlite3_stmt *st, int i, const char *kind, const char *ref, char out[2 * ROUTEKEY_LEN + 1])
+{
+	unsigned char key[ROUTEKEY_LEN];
+	struct routekey *rk;
+	int rc;
+
+	if (sqlite3_column_type(st, i) != SQLITE_NULL) {
+		snprintf(out, 2 * ROUTEKEY_LEN + 1, "%s", text(st, i));
+		return 0;
+	}
+	rk = routekey_new(NULL, 0);
+	rc = rk == NULL || routekey_route_plain(rk, kind, text(st, 4), ref, text(st, 3), sqlite3_column_int64(st, 2),
+					       key) ? -1 : 0;
+	routekey_free(rk);
+	if (rc == 0)
+		routekey_hex(key, out);
+	return rc;
+}
+
 static int show(sqlite3 *db, const char *ref)
 {
 	sqlite3_stmt *st = NULL;
@@ -81,7 +104,7 @@ static int show(sqlite3 *db, const char *ref)
 	printf("order %s\n", ref);
 	if (sqlite3_prepare_v2(db,
 			       "SELECT e.event_time_us, e.event, e.amount_minor, e.currency, e.channel,"
-			       " coalesce(e.event_id, '-'), lower(hex(e.route_key)), f.path, e.line,"
+			       " coalesce(e.event_id, '-'), nullif(lower(hex(e.route_key)), ''), f.path, e.line,"
 			       " nullif(lower(hex(e.order_key)), '')"
 			       " FROM ledger_events AS e JOIN files AS f ON f.file_id = e.file_id"
 			       " WHERE e.late IN (0, 1) AND e.order_ref = ?1 ORDER BY e.event_time_us, e.event_row_id",
@@ -90,7 +113,7 @@ static int show(sqlite3 *db, const char *ref)
 	sqlite3_bind_text(st, 1, ref, -1, SQLITE_STATIC);
 	printf("\nledger events, in event order:\n");
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		char t[40], amount[32];
+		char t[40], amount[32], route[2 * ROUTEKEY_LEN + 1];
 		int expects;
 		const char *why;
 
@@ -105,8 +128,13 @@ static int show(sqlite3 *db, const char *ref)
 		printf("  %s  %-9s %14s %s  %-10s %-14s -> %s%s%s\n", t, text(st, 1), amount, text(st, 3),
 		       text(st, 4), text(st, 5), why ? "ANOMALY " : match_state_name(o.state), why ? why : "",
 		       expects ? (strcmp(text(st, 1), "PAID") == 0 ? ", expects a CHARGE" : ", expects a REFUND") : "");
+		if (expects && route_hex(st, 6, strcmp(text(st, 1), "PAID") == 0 ? "CHARGE" : "REFUND", ref, route)) {
+			sqlite3_finalize(st);
+			log_event(LOG_ERROR, "cannot make the route key (OpenSSL)", "order", ref, LOG_END);
+			return EX_SOFTWARE;
+		}
 		printf("      from %s line %lld%s%s\n", text(st, 7), (long long)sqlite3_column_int64(st, 8),
-		       expects ? ", route key " : "", expects ? text(st, 6) : "");
+		       expects ? ", route key " : "", expects ? route : "");
 	}
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
@@ -119,7 +147,7 @@ static int show(sqlite3 *db, const char *ref)
 	rows = 0;
 	if (sqlite3_prepare_v2(db,
 			       "SELECT s.booked_at_us, s.type, s.amount_minor, s.currency, s.channel,"
-			       " coalesce(s.txn_id, '-'), lower(hex(s.route_key)), f.path, s.line, s.fee_minor"
+			       " coalesce(s.txn_id, '-'), nullif(lower(hex(s.route_key)), ''), f.path, s.line, s.fee_minor"
 			       " FROM statement_rows AS s JOIN files AS f ON f.file_id = s.file_id"
 			       " WHERE s.late IN (0, 1) AND s.order_ref = ?1 ORDER BY s.booked_at_us, s.row_id",
 			       -1, &st, NULL) != SQLITE_OK)
@@ -127,15 +155,20 @@ static int show(sqlite3 *db, const char *ref)
 	sqlite3_bind_text(st, 1, ref, -1, SQLITE_STATIC);
 	printf("\nstatement rows, in booking order:\n");
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		char t[40], amount[32];
+		char t[40], amount[32], route[2 * ROUTEKEY_LEN + 1];
 
 		rows++;
 		when(st, 0, t, sizeof(t));
 		money(st, 2, 3, amount, sizeof(amount));
+		if (route_hex(st, 6, text(st, 1), ref, route)) {
+			sqlite3_finalize(st);
+			log_event(LOG_ERROR, "cannot make the route key (OpenSSL)", "order", ref, LOG_END);
+			return EX_SOFTWARE;
+		}
 		printf("  %s  %-9s %14s %s  %-10s %s\n", t, text(st, 1), amount, text(st, 3), text(st, 4),
 		       text(st, 5));
 		printf("      from %s line %lld, route key %s\n", text(st, 7), (long long)sqlite3_column_int64(st, 8),
-		       text(st, 6));
+		       route);
 	}
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)

@@ -120,20 +120,29 @@ static int make_row(struct ingest_ctx *x, const struct canon_record *r, struct s
 			return -1;
 		row->uid = uid;
 	}
-	/* Only an HMAC order key is stored: a plain one is made again from the
-	 * order_ref where needed (schemas/migrations/0010_plain_order_keys.sql). */
+	/* Only HMAC order and route keys are stored: plain ones are made again
+	 * from the row where needed (schemas/migrations/0010_plain_order_keys.sql,
+	 * 0011_plain_route_keys.sql). */
 	if (ledger && routekey_keyed(x->rk)) {
 		if (!have_order && routekey_order(x->rk, r->order_ref, order))
 			return -1;
 		row->order_key = order;
 	}
 	row->route_key = NULL;
-	if (r->type == TYPE_CHARGE || r->type == TYPE_PAID || r->type == TYPE_REFUND ||
-	    r->type == TYPE_REFUNDED) {
+	if (r->type == TYPE_CHARGE || r->type == TYPE_PAID || r->type == TYPE_REFUND || r->type == TYPE_REFUNDED) {
 		const char *kind = r->type == TYPE_CHARGE || r->type == TYPE_PAID ? "CHARGE" : "REFUND";
-		if (routekey_route(x->rk, kind, r->channel, r->order_ref, r->currency, r->amount_minor, route))
+
+		if (!routekey_keyed(x->rk)) {
+			if (routekey_route_fits(kind, r->channel, r->order_ref, r->currency, r->amount_minor))
+				return -1;
+		} else if (routekey_route(x->rk, kind, r->channel, r->order_ref, r->currency, r->amount_minor,
+					  route)) {
 			return -1;
-		row->route_key = route;
+		} else {
+			row->route_key = route;
+		}
+	} else if (ledger && !routekey_keyed(x->rk) && routekey_order_fits(r->order_ref)) {
+		return -1;
 	}
 	row->id = r->id;
 	row->order_ref = r->order_ref;

@@ -186,13 +186,14 @@ struct mrow {                  /* a visible statement row of the current order *
 	int64_t time_us, row_id, amount;
 	size_t txn, channel;       /* txn: the id, or "row:ROW_ID" */
 	char currency[4];
-	int refund;
+	int refund, has_route;     /* has_route: a route key is stored (HMAC keys only) */
 	unsigned char route[ROUTEKEY_LEN];
 	int key;
 };
 
 struct mkey {                  /* a route key of the current order; its counts are ck[i] */
 	unsigned char route[ROUTEKEY_LEN];
+	int has_route;             /* route is set: stored on a row, or made by write_case */
 	size_t channel;
 };
 
@@ -443,20 +444,37 @@ static void get_currency(sqlite3_stmt *st, int col, char out[4])
 	snprintf(out, 4, "%s", sqlite3_column_text(st, col) ? (const char *)sqlite3_column_text(st, col) : "");
 }
 
-/* The key with this route key, made on first sight.  Returns its index or -1. */
-static int key_for(struct fold *f, const unsigned char route[ROUTEKEY_LEN], int refund, size_t channel,
+/*
+ * The key of these values, made on first sight.  Returns its index or -1.
+ * Within one order a route key digests (kind, channel, currency, amount)
+ * (schemas/routekey.md), so keys are told apart by those values: most rows
+ * store no route key (schemas/migrations/0011_plain_route_keys.sql), and
+ * write_case makes one for the few keys that become cases.  ROUTE is the key
+ * a row stored (HMAC keys), or NULL.
+ */
+static int key_for(struct fold *f, const unsigned char *route, int refund, size_t channel,
 		   const char *currency, int64_t amount)
 {
 	size_t i;
 	struct ckey *c;
 
-	for (i = 0; i < f->n_key; i++)
-		if (memcmp(f->key[i].route, route, ROUTEKEY_LEN) == 0)
+	for (i = 0; i < f->n_key; i++) {
+		c = &f->ck[i];
+		if (c->refund == refund && c->amount_minor == amount && strcmp(c->currency, currency) == 0 &&
+		    strcmp(f->text + f->key[i].channel, f->text + channel) == 0) {
+			if (route && !f->key[i].has_route) {
+				memcpy(f->key[i].route, route, ROUTEKEY_LEN);
+				f->key[i].has_route = 1;
+			}
 			return (int)i;
+		}
+	}
 	if (grow((void **)&f->key, &f->cap_key, f->n_key + 1, sizeof(*f->key)) ||
 	    grow((void **)&f->ck, &f->cap_ck, f->n_key + 1, sizeof(*f->ck)))
 		return -1;
-	memcpy(f->key[f->n_key].route, route, ROUTEKEY_LEN);
+	f->key[f->n_key].has_route = route != NULL;
+	if (route)
+		memcpy(f->key[f->n_key].route, route, ROUTEKEY_LEN);
 	f->key[f->n_key].channel = channel;
 	c = &f->ck[f->n_key];
 	memset(c, 0, sizeof(*c));
@@ -502,7 +520,9 @@ static int read_row(struct fold *f, sqlite3_stmt *st)
 	r->amount = sqlite3_column_int64(st, 4);
 	get_currency(st, 5, r->currency);
 	r->refund = type != NULL && strcmp((const char *)type, "REFUND") == 0;
-	if (put_col(f, st, 6, &r->channel) || put_col(f, st, 7, &r->txn) || get_blob(st, 8, r->route))
+	r->has_route = sqlite3_column_type(st, 8) != SQLITE_NULL;
+	if (put_col(f, st, 6, &r->channel) || put_col(f, st, 7, &r->txn) ||
+	    (r->has_route && get_blob(st, 8, r->route)))
 		return -1;
 	f->n_row++;
 	return 0;
@@ -719,7 +739,7 @@ static int write_case(struct fold *f, const char *ref, int ki, const struct cord
 		      const char *paid_event, const char *cancel_event)
 {
 	sqlite3_stmt *st = f->cases;
-	const struct mkey *k = &f->key[ki];
+	struct mkey *k = &f->key[ki];
 	const struct ckey *c = &f->ck[ki];
 	const char *cat = c->category, *action = match_action_for(cat);
 	const char *fields[2] = { cat, (const char *)k->route };
@@ -730,6 +750,13 @@ static int write_case(struct fold *f, const char *ref, int ki, const struct cord
 	const char *only = NULL;
 	long long a = (long long)c->a, e = (long long)c->e;
 
+	/* No row of the key stored its route key: plain keys, made again here. */
+	if (!k->has_route) {
+		if (routekey_route_plain(f->rk, c->refund ? "REFUND" : "CHARGE", f->text + k->channel, ref,
+					 c->currency, c->amount_minor, k->route))
+			return -1;
+		k->has_route = 1;
+	}
 	if (action == NULL || routekey_digest(f->rk, "recon-case-v1", fields, lens, 2, digest))
 		return -1;
 	routekey_hex(digest, hex);
@@ -884,11 +911,9 @@ static int match_view(struct fold *f, const char *ref, enum view v, int *watch)
 			have_cancel_event = 1;
 		}
 		if (expects) {
-			int k;
+			int k = key_for(f, e->has_route ? e->route : NULL, strcmp(event, "PAID") != 0, e->channel,
+					e->currency, e->amount);
 
-			if (!e->has_route)
-				return -1;
-			k = key_for(f, e->route, strcmp(event, "PAID") != 0, e->channel, e->currency, e->amount);
 			if (k < 0)
 				return -1;
 			e->key = k;
@@ -911,7 +936,7 @@ static int match_view(struct fold *f, const char *ref, enum view v, int *watch)
 			*watch = 1;
 			continue;
 		}
-		k = key_for(f, r->route, r->refund, r->channel, r->currency, r->amount);
+		k = key_for(f, r->has_route ? r->route : NULL, r->refund, r->channel, r->currency, r->amount);
 		if (k < 0)
 			return -1;
 		r->key = k;

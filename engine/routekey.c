@@ -114,9 +114,10 @@ static int digest_key(struct routekey *rk, const unsigned char *buf, size_t len,
 	return 0;
 }
 
-int routekey_route(struct routekey *rk, const char *kind, const char *channel,
-		   const char *order_ref, const char *currency, int64_t amount_minor,
-		   unsigned char out[ROUTEKEY_LEN])
+enum how { AS_KEYED, AS_PLAIN, ENCODE_ONLY };
+
+static int route_key(struct routekey *rk, const char *kind, const char *channel, const char *order_ref,
+		     const char *currency, int64_t amount_minor, enum how how, unsigned char out[ROUTEKEY_LEN])
 {
 	unsigned char buf[ENCODE_MAX];
 	char amount[24];
@@ -131,10 +132,32 @@ int routekey_route(struct routekey *rk, const char *kind, const char *channel,
 	    put_netstring(buf, &pos, currency, strlen(currency)) ||
 	    put_netstring(buf, &pos, amount, (size_t)n))
 		return -1;
-	return digest_key(rk, buf, pos, out);
+	if (how == ENCODE_ONLY)
+		return 0;
+	return how == AS_PLAIN ? digest_plain(rk, buf, pos, out) : digest_key(rk, buf, pos, out);
 }
 
-static int order_key(struct routekey *rk, const char *order_ref, int plain, unsigned char out[ROUTEKEY_LEN])
+int routekey_route(struct routekey *rk, const char *kind, const char *channel,
+		   const char *order_ref, const char *currency, int64_t amount_minor,
+		   unsigned char out[ROUTEKEY_LEN])
+{
+	return route_key(rk, kind, channel, order_ref, currency, amount_minor, AS_KEYED, out);
+}
+
+int routekey_route_plain(struct routekey *rk, const char *kind, const char *channel,
+			 const char *order_ref, const char *currency, int64_t amount_minor,
+			 unsigned char out[ROUTEKEY_LEN])
+{
+	return route_key(rk, kind, channel, order_ref, currency, amount_minor, AS_PLAIN, out);
+}
+
+int routekey_route_fits(const char *kind, const char *channel, const char *order_ref, const char *currency,
+			int64_t amount_minor)
+{
+	return route_key(NULL, kind, channel, order_ref, currency, amount_minor, ENCODE_ONLY, NULL);
+}
+
+static int order_key(struct routekey *rk, const char *order_ref, enum how how, unsigned char out[ROUTEKEY_LEN])
 {
 	unsigned char buf[ENCODE_MAX];
 	size_t pos = 0;
@@ -142,17 +165,24 @@ static int order_key(struct routekey *rk, const char *order_ref, int plain, unsi
 	if (put_netstring(buf, &pos, "recon-order-v1", 14) ||
 	    put_netstring(buf, &pos, order_ref, strlen(order_ref)))
 		return -1;
-	return plain ? digest_plain(rk, buf, pos, out) : digest_key(rk, buf, pos, out);
+	if (how == ENCODE_ONLY)
+		return 0;
+	return how == AS_PLAIN ? digest_plain(rk, buf, pos, out) : digest_key(rk, buf, pos, out);
 }
 
 int routekey_order(struct routekey *rk, const char *order_ref, unsigned char out[ROUTEKEY_LEN])
 {
-	return order_key(rk, order_ref, 0, out);
+	return order_key(rk, order_ref, AS_KEYED, out);
 }
 
 int routekey_order_plain(struct routekey *rk, const char *order_ref, unsigned char out[ROUTEKEY_LEN])
 {
-	return order_key(rk, order_ref, 1, out);
+	return order_key(rk, order_ref, AS_PLAIN, out);
+}
+
+int routekey_order_fits(const char *order_ref)
+{
+	return order_key(NULL, order_ref, ENCODE_ONLY, NULL);
 }
 
 int routekey_keyed(const struct routekey *rk)

@@ -35,6 +35,16 @@ int routekey_route(struct routekey *rk, const char *kind, const char *channel,
 		   const char *order_ref, const char *currency, int64_t amount_minor,
 		   unsigned char out[ROUTEKEY_LEN]);
 
+/* The route key plain SHA-256 would make, whatever RK's keys are: a database
+ * with plain keys stores none (schemas/migrations/0011_plain_route_keys.sql). */
+int routekey_route_plain(struct routekey *rk, const char *kind, const char *channel,
+			 const char *order_ref, const char *currency, int64_t amount_minor,
+			 unsigned char out[ROUTEKEY_LEN]);
+/* 0 when routekey_route (routekey_order) can key these values, -1 when they
+ * are too long: the check a row whose keys are not made at ingest still gets. */
+int routekey_route_fits(const char *kind, const char *channel, const char *order_ref, const char *currency,
+			int64_t amount_minor);
+int routekey_order_fits(const char *order_ref);
 /* Order key over (order_ref) alone.  Returns 0 or -1 as above. */
 int routekey_order(struct routekey *rk, const char *order_ref, unsigned char out[ROUTEKEY_LEN]);
 /* The order key plain SHA-256 would make, whatever RK's keys are: a database

@@ -293,6 +293,20 @@ static void test_routekey_rejects_over_long_encoding(void **state)
 	big[4999] = '\0';
 	assert_int_equal(routekey_route(rk, "CHARGE", "stripe", big, "USD", 1, key), -1);
 	assert_int_equal(routekey_order(rk, big, key), -1);
+	assert_int_equal(routekey_route_plain(rk, "CHARGE", "stripe", big, "USD", 1, key), -1);
+	assert_int_equal(routekey_order_plain(rk, big, key), -1);
+	/* The checks made instead of a key at ingest agree, at the bound too:
+	 * "14:recon-order-v1," (18 bytes), "4072:", 4072 bytes and "," make 4096. */
+	assert_int_equal(routekey_route_fits("CHARGE", "stripe", big, "USD", 1), -1);
+	assert_int_equal(routekey_order_fits(big), -1);
+	big[4072] = '\0';
+	assert_int_equal(routekey_order_fits(big), 0);
+	assert_int_equal(routekey_order(rk, big, key), 0);
+	big[4072] = 'x';
+	big[4073] = '\0';
+	assert_int_equal(routekey_order_fits(big), -1);
+	assert_int_equal(routekey_order(rk, big, key), -1);
+	assert_int_equal(routekey_route_fits("CHARGE", "stripe", "ORD-1001", "USD", 1234), 0);
 	/* Still usable afterwards. */
 	assert_int_equal(routekey_order(rk, "ORD-1001", key), 0);
 	routekey_free(rk);
