@@ -114,75 +114,94 @@ static int digest_key(struct routekey *rk, const unsigned char *buf, size_t len,
 	return 0;
 }
 
-enum how { AS_KEYED, AS_PLAIN, ENCODE_ONLY };
-
-static int route_key(struct routekey *rk, const char *kind, const char *channel, const char *order_ref,
-		     const char *currency, int64_t amount_minor, enum how how, unsigned char out[ROUTEKEY_LEN])
+/* The encodings of schemas/routekey.md into BUF (ENCODE_MAX bytes), their
+ * length into *POS.  Return 0, or -1 if the values are too long. */
+static int encode_route(unsigned char *buf, size_t *pos, const char *kind, const char *channel,
+			const char *order_ref, const char *currency, int64_t amount_minor)
 {
-	unsigned char buf[ENCODE_MAX];
 	char amount[24];
-	size_t pos = 0;
 	int n = snprintf(amount, sizeof(amount), "%lld", (long long)amount_minor);
 
+	*pos = 0;
 	if (n < 0 ||
-	    put_netstring(buf, &pos, "recon-route-v1", 14) ||
-	    put_netstring(buf, &pos, kind, strlen(kind)) ||
-	    put_netstring(buf, &pos, channel, strlen(channel)) ||
-	    put_netstring(buf, &pos, order_ref, strlen(order_ref)) ||
-	    put_netstring(buf, &pos, currency, strlen(currency)) ||
-	    put_netstring(buf, &pos, amount, (size_t)n))
+	    put_netstring(buf, pos, "recon-route-v1", 14) ||
+	    put_netstring(buf, pos, kind, strlen(kind)) ||
+	    put_netstring(buf, pos, channel, strlen(channel)) ||
+	    put_netstring(buf, pos, order_ref, strlen(order_ref)) ||
+	    put_netstring(buf, pos, currency, strlen(currency)) ||
+	    put_netstring(buf, pos, amount, (size_t)n))
 		return -1;
-	if (how == ENCODE_ONLY)
-		return 0;
-	return how == AS_PLAIN ? digest_plain(rk, buf, pos, out) : digest_key(rk, buf, pos, out);
+	return 0;
+}
+
+static int encode_order(unsigned char *buf, size_t *pos, const char *order_ref)
+{
+	*pos = 0;
+	if (put_netstring(buf, pos, "recon-order-v1", 14) ||
+	    put_netstring(buf, pos, order_ref, strlen(order_ref)))
+		return -1;
+	return 0;
 }
 
 int routekey_route(struct routekey *rk, const char *kind, const char *channel,
 		   const char *order_ref, const char *currency, int64_t amount_minor,
 		   unsigned char out[ROUTEKEY_LEN])
 {
-	return route_key(rk, kind, channel, order_ref, currency, amount_minor, AS_KEYED, out);
+	unsigned char buf[ENCODE_MAX];
+	size_t pos;
+
+	if (encode_route(buf, &pos, kind, channel, order_ref, currency, amount_minor))
+		return -1;
+	return digest_key(rk, buf, pos, out);
 }
 
 int routekey_route_plain(struct routekey *rk, const char *kind, const char *channel,
 			 const char *order_ref, const char *currency, int64_t amount_minor,
 			 unsigned char out[ROUTEKEY_LEN])
 {
-	return route_key(rk, kind, channel, order_ref, currency, amount_minor, AS_PLAIN, out);
+	unsigned char buf[ENCODE_MAX];
+	size_t pos;
+
+	if (encode_route(buf, &pos, kind, channel, order_ref, currency, amount_minor))
+		return -1;
+	return digest_plain(rk, buf, pos, out);
 }
 
 int routekey_route_fits(const char *kind, const char *channel, const char *order_ref, const char *currency,
 			int64_t amount_minor)
 {
-	return route_key(NULL, kind, channel, order_ref, currency, amount_minor, ENCODE_ONLY, NULL);
-}
-
-static int order_key(struct routekey *rk, const char *order_ref, enum how how, unsigned char out[ROUTEKEY_LEN])
-{
 	unsigned char buf[ENCODE_MAX];
-	size_t pos = 0;
+	size_t pos;
 
-	if (put_netstring(buf, &pos, "recon-order-v1", 14) ||
-	    put_netstring(buf, &pos, order_ref, strlen(order_ref)))
-		return -1;
-	if (how == ENCODE_ONLY)
-		return 0;
-	return how == AS_PLAIN ? digest_plain(rk, buf, pos, out) : digest_key(rk, buf, pos, out);
+	return encode_route(buf, &pos, kind, channel, order_ref, currency, amount_minor);
 }
 
 int routekey_order(struct routekey *rk, const char *order_ref, unsigned char out[ROUTEKEY_LEN])
 {
-	return order_key(rk, order_ref, AS_KEYED, out);
+	unsigned char buf[ENCODE_MAX];
+	size_t pos;
+
+	if (encode_order(buf, &pos, order_ref))
+		return -1;
+	return digest_key(rk, buf, pos, out);
 }
 
 int routekey_order_plain(struct routekey *rk, const char *order_ref, unsigned char out[ROUTEKEY_LEN])
 {
-	return order_key(rk, order_ref, AS_PLAIN, out);
+	unsigned char buf[ENCODE_MAX];
+	size_t pos;
+
+	if (encode_order(buf, &pos, order_ref))
+		return -1;
+	return digest_plain(rk, buf, pos, out);
 }
 
 int routekey_order_fits(const char *order_ref)
 {
-	return order_key(NULL, order_ref, ENCODE_ONLY, NULL);
+	unsigned char buf[ENCODE_MAX];
+	size_t pos;
+
+	return encode_order(buf, &pos, order_ref);
 }
 
 int routekey_keyed(const struct routekey *rk)
