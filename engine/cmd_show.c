@@ -48,7 +48,7 @@ static void when(sqlite3_stmt *st, int i, char *buf, size_t size)
 }
 
 /* The order key stored in column I, or, with plain keys (none stored:
- * schemas/migrations/0010_plain_order_keys.sql), the one SHA-256 makes of REF. */
+ * schemas/migrations/0010_plain_keys.sql), the one SHA-256 makes of REF. */
 static int print_order_key(sqlite3_stmt *st, int i, const char *ref)
 {
 	unsigned char key[ROUTEKEY_LEN];
@@ -71,7 +71,7 @@ static int print_order_key(sqlite3_stmt *st, int i, const char *ref)
 }
 
 /* The route key stored in column I as hex, or, with plain keys (none stored:
- * schemas/migrations/0011_plain_route_keys.sql), the one SHA-256 makes of the
+ * schemas/migrations/0010_plain_keys.sql), the one SHA-256 makes of the
  * row's values: KIND, and the channel, currency and amount in columns 4, 3
  * and 2.  Into OUT; returns 0, or -1 if OpenSSL fails. */
 static int route_hex(sqlite3_stmt *st, int i, const char *kind, const char *ref, char out[2 * ROUTEKEY_LEN + 1])

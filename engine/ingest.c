@@ -121,8 +121,7 @@ static int make_row(struct ingest_ctx *x, const struct canon_record *r, struct s
 		row->uid = uid;
 	}
 	/* Only HMAC order and route keys are stored: plain ones are made again
-	 * from the row where needed (schemas/migrations/0010_plain_order_keys.sql,
-	 * 0011_plain_route_keys.sql). */
+	 * from the row where needed (schemas/migrations/0010_plain_keys.sql). */
 	if (ledger && routekey_keyed(x->rk)) {
 		if (!have_order && routekey_order(x->rk, r->order_ref, order))
 			return -1;

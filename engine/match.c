@@ -448,7 +448,7 @@ static void get_currency(sqlite3_stmt *st, int col, char out[4])
  * The key of these values, made on first sight.  Returns its index or -1.
  * Within one order a route key digests (kind, channel, currency, amount)
  * (schemas/routekey.md), so keys are told apart by those values: most rows
- * store no route key (schemas/migrations/0011_plain_route_keys.sql), and
+ * store no route key (schemas/migrations/0010_plain_keys.sql), and
  * write_case makes one for the few keys that become cases.  ROUTE is the key
  * a row stored (HMAC keys), or NULL.
  */
@@ -641,7 +641,7 @@ static int write_anomaly(struct fold *f, const char *ref, const struct mev *e, c
 
 	/* The case is the event: its order key and its row identity.  Neither is
 	 * stored for most events, and only anomalies need them, so they are made
-	 * here: the order key with plain keys (schemas/migrations/0010_plain_order_keys.sql),
+	 * here: the order key with plain keys (schemas/migrations/0010_plain_keys.sql),
 	 * and the uid of an event with an id, the plain digest of the id. */
 	if (e->has_order_key)
 		memcpy(key, e->order_key, ROUTEKEY_LEN);

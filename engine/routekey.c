@@ -143,28 +143,41 @@ static int encode_order(unsigned char *buf, size_t *pos, const char *order_ref)
 	return 0;
 }
 
-int routekey_route(struct routekey *rk, const char *kind, const char *channel,
-		   const char *order_ref, const char *currency, int64_t amount_minor,
-		   unsigned char out[ROUTEKEY_LEN])
+/* A route (ORDER_REF alone: an order) key, plain or as RK makes them. */
+static int route_key(struct routekey *rk, int plain, const char *kind, const char *channel, const char *order_ref,
+		     const char *currency, int64_t amount_minor, unsigned char out[ROUTEKEY_LEN])
 {
 	unsigned char buf[ENCODE_MAX];
 	size_t pos;
 
-	if (encode_route(buf, &pos, kind, channel, order_ref, currency, amount_minor))
+	if (kind ? encode_route(buf, &pos, kind, channel, order_ref, currency, amount_minor)
+		 : encode_order(buf, &pos, order_ref))
 		return -1;
-	return digest_key(rk, buf, pos, out);
+	return plain ? digest_plain(rk, buf, pos, out) : digest_key(rk, buf, pos, out);
+}
+
+int routekey_route(struct routekey *rk, const char *kind, const char *channel,
+		   const char *order_ref, const char *currency, int64_t amount_minor,
+		   unsigned char out[ROUTEKEY_LEN])
+{
+	return route_key(rk, 0, kind, channel, order_ref, currency, amount_minor, out);
 }
 
 int routekey_route_plain(struct routekey *rk, const char *kind, const char *channel,
 			 const char *order_ref, const char *currency, int64_t amount_minor,
 			 unsigned char out[ROUTEKEY_LEN])
 {
-	unsigned char buf[ENCODE_MAX];
-	size_t pos;
+	return route_key(rk, 1, kind, channel, order_ref, currency, amount_minor, out);
+}
 
-	if (encode_route(buf, &pos, kind, channel, order_ref, currency, amount_minor))
-		return -1;
-	return digest_plain(rk, buf, pos, out);
+int routekey_order(struct routekey *rk, const char *order_ref, unsigned char out[ROUTEKEY_LEN])
+{
+	return route_key(rk, 0, NULL, NULL, order_ref, NULL, 0, out);
+}
+
+int routekey_order_plain(struct routekey *rk, const char *order_ref, unsigned char out[ROUTEKEY_LEN])
+{
+	return route_key(rk, 1, NULL, NULL, order_ref, NULL, 0, out);
 }
 
 int routekey_route_fits(const char *kind, const char *channel, const char *order_ref, const char *currency,
@@ -174,26 +187,6 @@ int routekey_route_fits(const char *kind, const char *channel, const char *order
 	size_t pos;
 
 	return encode_route(buf, &pos, kind, channel, order_ref, currency, amount_minor);
-}
-
-int routekey_order(struct routekey *rk, const char *order_ref, unsigned char out[ROUTEKEY_LEN])
-{
-	unsigned char buf[ENCODE_MAX];
-	size_t pos;
-
-	if (encode_order(buf, &pos, order_ref))
-		return -1;
-	return digest_key(rk, buf, pos, out);
-}
-
-int routekey_order_plain(struct routekey *rk, const char *order_ref, unsigned char out[ROUTEKEY_LEN])
-{
-	unsigned char buf[ENCODE_MAX];
-	size_t pos;
-
-	if (encode_order(buf, &pos, order_ref))
-		return -1;
-	return digest_plain(rk, buf, pos, out);
 }
 
 int routekey_order_fits(const char *order_ref)

@@ -36,7 +36,7 @@ int routekey_route(struct routekey *rk, const char *kind, const char *channel,
 		   unsigned char out[ROUTEKEY_LEN]);
 
 /* The route key plain SHA-256 would make, whatever RK's keys are: a database
- * with plain keys stores none (schemas/migrations/0011_plain_route_keys.sql). */
+ * with plain keys stores none (schemas/migrations/0010_plain_keys.sql). */
 int routekey_route_plain(struct routekey *rk, const char *kind, const char *channel,
 			 const char *order_ref, const char *currency, int64_t amount_minor,
 			 unsigned char out[ROUTEKEY_LEN]);
@@ -48,7 +48,7 @@ int routekey_order_fits(const char *order_ref);
 /* Order key over (order_ref) alone.  Returns 0 or -1 as above. */
 int routekey_order(struct routekey *rk, const char *order_ref, unsigned char out[ROUTEKEY_LEN]);
 /* The order key plain SHA-256 would make, whatever RK's keys are: a database
- * with plain keys stores none (schemas/migrations/0010_plain_order_keys.sql). */
+ * with plain keys stores none (schemas/migrations/0010_plain_keys.sql). */
 int routekey_order_plain(struct routekey *rk, const char *order_ref, unsigned char out[ROUTEKEY_LEN]);
 /* 1 when RK makes HMAC keys, 0 for plain SHA-256. */
 int routekey_keyed(const struct routekey *rk);

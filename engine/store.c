@@ -34,8 +34,7 @@ static const struct migration {
 	{ 7, sql_migration_0007_cases_by_order },
 	{ 8, sql_migration_0008_anomaly_spans },
 	{ 9, sql_migration_0009_no_row_index },
-	{ 10, sql_migration_0010_plain_order_keys },
-	{ 11, sql_migration_0011_plain_route_keys },
+	{ 10, sql_migration_0010_plain_keys },
 };
 
 enum stmt_id {

@@ -14,7 +14,7 @@
 
 #define STORE_KEY_LEN 32
 #define STORE_APPLICATION_ID 1919247726 /* "recn": PRAGMA application_id of a recon database */
-#define STORE_SCHEMA_VERSION 11
+#define STORE_SCHEMA_VERSION 10
 /* case_spans.to_run of a span still open in the latest matched run, as SQL
  * text (schemas/migrations/0003_case_spans.sql). */
 #define STORE_LIVE_SPAN "9223372036854775807"

@@ -598,7 +598,7 @@ static void test_ingest_ledger_events_dedupe_by_event_id(void **state)
 }
 
 /* Plain route keys are not stored: anyone can make them from the row
- * (schemas/migrations/0011_plain_route_keys.sql); the e2e case routekey_vector
+ * (schemas/migrations/0010_plain_keys.sql); the e2e case routekey_vector
  * checks those recon makes against openssl, and HMAC ones stored. */
 static void test_ingest_stores_no_plain_key(void **state)
 {
@@ -608,7 +608,7 @@ static void test_ingest_stores_no_plain_key(void **state)
 					 "T1,2026-11-20T10:15:09Z,CHARGE,ORD-1001,12.34,USD,stripe,\n")), 0);
 	assert_int_equal(query_int("SELECT count(*) FROM statement_rows WHERE route_key IS NULL"), 1);
 	/* Plain order keys are not stored: anyone can make them from the order
-	 * ref (schemas/migrations/0010_plain_order_keys.sql). */
+	 * ref (schemas/migrations/0010_plain_keys.sql). */
 	use_shipped("ledger_v1");
 	assert_int_equal(ingest(put_text("l.csv", "event_id,order_id,event,amount,currency,channel,event_time\n"
 					 "E1,ORD-1001,CREATED,12.34,USD,stripe,2026-11-20T10:00:00Z\n")), 0);

@@ -155,7 +155,7 @@ static void test_store_new_database_has_version_and_application_id(void **state)
 	(void)state;
 	open_ok();
 	assert_int_equal(query_int("PRAGMA user_version"), STORE_SCHEMA_VERSION);
-	assert_int_equal(STORE_SCHEMA_VERSION, 11);
+	assert_int_equal(STORE_SCHEMA_VERSION, 10);
 	assert_int_equal(query_int("PRAGMA application_id"), RECON_APPLICATION_ID);
 	assert_int_equal(query_int("SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name IN"
 				   " ('files', 'statement_rows', 'ledger_events', 'quarantine', 'conflicts',"
@@ -180,7 +180,7 @@ static void test_store_reopen_keeps_data(void **state)
 	key(sha, 0x01);
 	assert_int_equal(store_file_find(fx.s, sha, &found), 1);
 	assert_int_equal(found, id);
-	assert_int_equal(query_int("PRAGMA user_version"), 11);
+	assert_int_equal(query_int("PRAGMA user_version"), 10);
 }
 
 /* A version 1 database (schemas/recon.sql) is migrated in place: rows kept,
@@ -227,21 +227,20 @@ static void test_store_migrates_version_1(void **state)
 	/* Version 9: no index of every row by row id. */
 	assert_int_equal(query_int("SELECT count(*) FROM sqlite_schema WHERE"
 				   " name IN ('statement_rows_row', 'ledger_events_row')"), 0);
-	/* Version 10: the order key may be NULL; the event keeps its own, and
-	 * the table its indexes and view. */
+	/* Version 10: the order and route keys may be NULL; the rows keep
+	 * theirs, and the tables their indexes and the view. */
 	assert_int_equal(query_int("SELECT \"notnull\" FROM pragma_table_info('ledger_events')"
 				   " WHERE name = 'order_key'"), 0);
 	assert_int_equal(query_int("SELECT length(order_key) FROM ledger_events WHERE event_id = 'E-1'"), 32);
 	assert_int_equal(query_int("SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'ledger_events'"
 				   " AND name IN ('ledger_events_id', 'ledger_events_uid', 'ledger_events_late_row')"), 3);
-	/* Version 11: so may a statement row's route key; the rows keep theirs. */
 	assert_int_equal(query_int("SELECT \"notnull\" FROM pragma_table_info('statement_rows')"
 				   " WHERE name = 'route_key'"), 0);
 	assert_int_equal(query_int("SELECT count(*) FROM statement_rows WHERE length(route_key) = 32"), 2);
 	assert_int_equal(query_int("SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'statement_rows'"
 				   " AND name IN ('statement_rows_txn', 'statement_rows_uid', 'statement_rows_late_row')"), 3);
 	assert_int_equal(query_int("SELECT count(*) FROM v_order_status"), 2);
-	assert_int_equal(query_int("PRAGMA user_version"), 11);
+	assert_int_equal(query_int("PRAGMA user_version"), 10);
 	/* Version 3: each run's cases are what its snapshot held, the latest
 	 * run's open cases live, the counts kept per run. */
 	assert_int_equal(query_int("SELECT group_concat(run_id || ':' || case_id, ' ') = '1:c1 2:c2 3:c1 3:c2'"
@@ -334,7 +333,7 @@ static void test_store_migrates_version_5_forgets_frontiers(void **state)
 	assert_int_equal(query_int("SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND"
 				   " name IN ('statement_rows_row', 'ledger_events_row')"), 2);
 	open_ok();
-	assert_int_equal(query_int("PRAGMA user_version"), 11);
+	assert_int_equal(query_int("PRAGMA user_version"), 10);
 	/* Version 9: no index of every row by row id. */
 	assert_int_equal(query_int("SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND"
 				   " name IN ('statement_rows_row', 'ledger_events_row')"), 0);
@@ -387,7 +386,7 @@ static void test_store_refuses_newer_schema_version(void **state)
 	assert_int_equal(store_open(fx.db, &fx.s, fx.err, sizeof(fx.err)), -1);
 	assert_null(fx.s);
 	snprintf(want, sizeof(want),
-		 "%s: database schema version 99 is newer than this recon understands (11)", fx.db);
+		 "%s: database schema version 99 is newer than this recon understands (10)", fx.db);
 	assert_string_equal(fx.err, want);
 	assert_int_equal(query_int("PRAGMA user_version"), 99);
 }
