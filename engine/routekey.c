@@ -143,7 +143,8 @@ static int encode_order(unsigned char *buf, size_t *pos, const char *order_ref)
 	return 0;
 }
 
-/* A route (ORDER_REF alone: an order) key, plain or as RK makes them. */
+/* A route key, or with KIND NULL an order key (ORDER_REF alone), plain or as
+ * RK makes them.  The public functions refuse a NULL kind for a route key. */
 static int route_key(struct routekey *rk, int plain, const char *kind, const char *channel, const char *order_ref,
 		     const char *currency, int64_t amount_minor, unsigned char out[ROUTEKEY_LEN])
 {
@@ -160,14 +161,14 @@ int routekey_route(struct routekey *rk, const char *kind, const char *channel,
 		   const char *order_ref, const char *currency, int64_t amount_minor,
 		   unsigned char out[ROUTEKEY_LEN])
 {
-	return route_key(rk, 0, kind, channel, order_ref, currency, amount_minor, out);
+	return kind ? route_key(rk, 0, kind, channel, order_ref, currency, amount_minor, out) : -1;
 }
 
 int routekey_route_plain(struct routekey *rk, const char *kind, const char *channel,
 			 const char *order_ref, const char *currency, int64_t amount_minor,
 			 unsigned char out[ROUTEKEY_LEN])
 {
-	return route_key(rk, 1, kind, channel, order_ref, currency, amount_minor, out);
+	return kind ? route_key(rk, 1, kind, channel, order_ref, currency, amount_minor, out) : -1;
 }
 
 int routekey_order(struct routekey *rk, const char *order_ref, unsigned char out[ROUTEKEY_LEN])

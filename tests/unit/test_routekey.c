@@ -307,6 +307,9 @@ static void test_routekey_rejects_over_long_encoding(void **state)
 	assert_int_equal(routekey_order_fits(big), -1);
 	assert_int_equal(routekey_order(rk, big, key), -1);
 	assert_int_equal(routekey_route_fits("CHARGE", "stripe", "ORD-1001", "USD", 1234), 0);
+	/* A route key needs its kind: none is an error, not an order key. */
+	assert_int_equal(routekey_route(rk, NULL, "stripe", "ORD-1001", "USD", 1, key), -1);
+	assert_int_equal(routekey_route_plain(rk, NULL, "stripe", "ORD-1001", "USD", 1, key), -1);
 	/* Still usable afterwards. */
 	assert_int_equal(routekey_order(rk, "ORD-1001", key), 0);
 	routekey_free(rk);
