@@ -47,53 +47,30 @@ static void when(sqlite3_stmt *st, int i, char *buf, size_t size)
 		snprintf(buf, size, "?");
 }
 
-/* The order key stored in column I, or, with plain keys (none stored:
- * schemas/migrations/0010_plain_keys.sql), the one SHA-256 makes of REF. */
-static int print_order_key(sqlite3_stmt *st, int i, const char *ref)
+/*
+ * A key as 64 hex digits into OUT: the one stored in column I, or, with plain
+ * keys (none stored: schemas/migrations/0010_plain_keys.sql), the one RK
+ * (plain SHA-256) makes of the row: with KIND NULL the order key of REF, else
+ * the route key of KIND, REF and the channel, currency and amount in columns
+ * 4, 3 and 2.  Returns 0, or -1 if OpenSSL fails.
+ */
+static int key_hex(sqlite3_stmt *st, int i, struct routekey *rk, const char *kind, const char *ref,
+		   char out[2 * ROUTEKEY_LEN + 1])
 {
 	unsigned char key[ROUTEKEY_LEN];
-	char hex[2 * ROUTEKEY_LEN + 1];
-	struct routekey *rk;
-	int rc;
-
-	if (sqlite3_column_type(st, i) != SQLITE_NULL) {
-		printf("  order key %s\n", text(st, i));
-		return 0;
-	}
-	rk = routekey_new(NULL, 0);
-	rc = rk == NULL || routekey_order_plain(rk, ref, key) ? -1 : 0;
-	routekey_free(rk);
-	if (rc == 0) {
-		routekey_hex(key, hex);
-		printf("  order key %s\n", hex);
-	}
-	return rc;
-}
-
-/* The route key stored in column I as hex, or, with plain keys (none stored:
- * schemas/migrations/0010_plain_keys.sql), the one SHA-256 makes of the
- * row's values: KIND, and the channel, currency and amount in columns 4, 3
- * and 2.  Into OUT; returns 0, or -1 if OpenSSL fails. */
-static int route_hex(sqlite3_stmt *st, int i, const char *kind, const char *ref, char out[2 * ROUTEKEY_LEN + 1])
-{
-	unsigned char key[ROUTEKEY_LEN];
-	struct routekey *rk;
-	int rc;
 
 	if (sqlite3_column_type(st, i) != SQLITE_NULL) {
 		snprintf(out, 2 * ROUTEKEY_LEN + 1, "%s", text(st, i));
 		return 0;
 	}
-	rk = routekey_new(NULL, 0);
-	rc = rk == NULL || routekey_route_plain(rk, kind, text(st, 4), ref, text(st, 3), sqlite3_column_int64(st, 2),
-					       key) ? -1 : 0;
-	routekey_free(rk);
-	if (rc == 0)
-		routekey_hex(key, out);
-	return rc;
+	if (kind ? routekey_route_plain(rk, kind, text(st, 4), ref, text(st, 3), sqlite3_column_int64(st, 2), key)
+		 : routekey_order_plain(rk, ref, key))
+		return -1;
+	routekey_hex(key, out);
+	return 0;
 }
 
-static int show(sqlite3 *db, const char *ref)
+static int show(sqlite3 *db, struct routekey *rk, const char *ref)
 {
 	sqlite3_stmt *st = NULL;
 	struct order_fold o;
@@ -113,14 +90,14 @@ static int show(sqlite3 *db, const char *ref)
 	sqlite3_bind_text(st, 1, ref, -1, SQLITE_STATIC);
 	printf("\nledger events, in event order:\n");
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		char t[40], amount[32], route[2 * ROUTEKEY_LEN + 1];
+		char t[40], amount[32], hex[2 * ROUTEKEY_LEN + 1];
 		int expects;
 		const char *why;
 
-		if (rows++ == 0 && print_order_key(st, 9, ref)) {
-			sqlite3_finalize(st);
-			log_event(LOG_ERROR, "cannot make the order key (OpenSSL)", "order", ref, LOG_END);
-			return EX_SOFTWARE;
+		if (rows++ == 0) {
+			if (key_hex(st, 9, rk, NULL, ref, hex))
+				goto key;
+			printf("  order key %s\n", hex);
 		}
 		when(st, 0, t, sizeof(t));
 		money(st, 2, 3, amount, sizeof(amount));
@@ -128,13 +105,10 @@ static int show(sqlite3 *db, const char *ref)
 		printf("  %s  %-9s %14s %s  %-10s %-14s -> %s%s%s\n", t, text(st, 1), amount, text(st, 3),
 		       text(st, 4), text(st, 5), why ? "ANOMALY " : match_state_name(o.state), why ? why : "",
 		       expects ? (strcmp(text(st, 1), "PAID") == 0 ? ", expects a CHARGE" : ", expects a REFUND") : "");
-		if (expects && route_hex(st, 6, strcmp(text(st, 1), "PAID") == 0 ? "CHARGE" : "REFUND", ref, route)) {
-			sqlite3_finalize(st);
-			log_event(LOG_ERROR, "cannot make the route key (OpenSSL)", "order", ref, LOG_END);
-			return EX_SOFTWARE;
-		}
+		if (expects && key_hex(st, 6, rk, strcmp(text(st, 1), "PAID") == 0 ? "CHARGE" : "REFUND", ref, hex))
+			goto key;
 		printf("      from %s line %lld%s%s\n", text(st, 7), (long long)sqlite3_column_int64(st, 8),
-		       expects ? ", route key " : "", expects ? route : "");
+		       expects ? ", route key " : "", expects ? hex : "");
 	}
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
@@ -155,20 +129,17 @@ static int show(sqlite3 *db, const char *ref)
 	sqlite3_bind_text(st, 1, ref, -1, SQLITE_STATIC);
 	printf("\nstatement rows, in booking order:\n");
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		char t[40], amount[32], route[2 * ROUTEKEY_LEN + 1];
+		char t[40], amount[32], hex[2 * ROUTEKEY_LEN + 1];
 
 		rows++;
 		when(st, 0, t, sizeof(t));
 		money(st, 2, 3, amount, sizeof(amount));
-		if (route_hex(st, 6, text(st, 1), ref, route)) {
-			sqlite3_finalize(st);
-			log_event(LOG_ERROR, "cannot make the route key (OpenSSL)", "order", ref, LOG_END);
-			return EX_SOFTWARE;
-		}
+		if (key_hex(st, 6, rk, text(st, 1), ref, hex))
+			goto key;
 		printf("  %s  %-9s %14s %s  %-10s %s\n", t, text(st, 1), amount, text(st, 3), text(st, 4),
 		       text(st, 5));
 		printf("      from %s line %lld, route key %s\n", text(st, 7), (long long)sqlite3_column_int64(st, 8),
-		       route);
+		       hex);
 	}
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
@@ -224,6 +195,10 @@ static int show(sqlite3 *db, const char *ref)
 db:
 	log_event(LOG_ERROR, "cannot read the database", "error", sqlite3_errmsg(db), LOG_END);
 	return EX_SOFTWARE;
+key:
+	sqlite3_finalize(st);
+	log_event(LOG_ERROR, "cannot make a key (OpenSSL)", "order", ref, LOG_END);
+	return EX_SOFTWARE;
 }
 
 int cmd_show(int argc, char **argv)
@@ -234,6 +209,7 @@ int cmd_show(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct store *s = NULL;
+	struct routekey *rk;
 	const char *db = NULL;
 	char err[600];
 	int c, status;
@@ -254,7 +230,15 @@ int cmd_show(int argc, char **argv)
 		log_event(LOG_ERROR, "cannot open database", "error", err, LOG_END);
 		return EX_CANTCREAT;
 	}
-	status = show(store_handle(s), argv[optind]);
+	/* Plain SHA-256, for the keys a plain database does not store. */
+	rk = routekey_new(NULL, 0);
+	if (rk == NULL) {
+		log_event(LOG_ERROR, "cannot set up SHA-256 (OpenSSL)", LOG_END);
+		store_close(s);
+		return EX_SOFTWARE;
+	}
+	status = show(store_handle(s), rk, argv[optind]);
+	routekey_free(rk);
 	store_close(s);
 	return status;
 }

@@ -78,7 +78,7 @@ static int reject(struct ingest_ctx *x, const struct reader_record *rec, const c
 static int make_row(struct ingest_ctx *x, const struct canon_record *r, struct store_row *row,
 		    unsigned char uid[32], unsigned char route[32], unsigned char order[32], int have_order)
 {
-	int ledger = x->p->kind == PROFILE_LEDGER;
+	int ledger = x->p->kind == PROFILE_LEDGER, keyed = routekey_keyed(x->rk);
 	const char *type = profile_type_name(r->type);
 
 	row->uid = NULL;
@@ -122,7 +122,7 @@ static int make_row(struct ingest_ctx *x, const struct canon_record *r, struct s
 	}
 	/* Only HMAC order and route keys are stored: plain ones are made again
 	 * from the row where needed (schemas/migrations/0010_plain_keys.sql). */
-	if (ledger && routekey_keyed(x->rk)) {
+	if (ledger && keyed) {
 		if (!have_order && routekey_order(x->rk, r->order_ref, order))
 			return -1;
 		row->order_key = order;
@@ -131,7 +131,7 @@ static int make_row(struct ingest_ctx *x, const struct canon_record *r, struct s
 	if (r->type == TYPE_CHARGE || r->type == TYPE_PAID || r->type == TYPE_REFUND || r->type == TYPE_REFUNDED) {
 		const char *kind = r->type == TYPE_CHARGE || r->type == TYPE_PAID ? "CHARGE" : "REFUND";
 
-		if (!routekey_keyed(x->rk)) {
+		if (!keyed) {
 			if (routekey_route_fits(kind, r->channel, r->order_ref, r->currency, r->amount_minor))
 				return -1;
 		} else if (routekey_route(x->rk, kind, r->channel, r->order_ref, r->currency, r->amount_minor,
@@ -140,7 +140,7 @@ static int make_row(struct ingest_ctx *x, const struct canon_record *r, struct s
 		} else {
 			row->route_key = route;
 		}
-	} else if (ledger && !routekey_keyed(x->rk) && routekey_order_fits(r->order_ref)) {
+	} else if (ledger && !keyed && routekey_order_fits(r->order_ref)) {
 		return -1;
 	}
 	row->id = r->id;
