@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <openssl/evp.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +36,7 @@ struct ingest_ctx {
 	const struct ingest_options *opts;
 	struct store_counts c;
 	int64_t other_shard;       /* good rows of orders in other shards */
+	int progress;              /* 1: this one updates the progress display */
 	char first_rejects[FIRST_REJECTS][200];
 	size_t n_first;
 };
@@ -169,7 +171,8 @@ static int on_row(void *ctx, const struct reader_record *rec, enum normalize_res
 
 	if (++x->rows_seen % 1000 == 0) {
 		fault_point("ingest-rows");
-		log_progress(x->path, (long long)x->rows_seen, x->bytes_read, (unsigned long long)x->bytes_total);
+		if (x->progress)
+			log_progress(x->path, (long long)x->rows_seen, x->bytes_read, (unsigned long long)x->bytes_total);
 	}
 	if (result == NORMALIZE_SKIP)
 		return 0;
@@ -289,44 +292,45 @@ static int refuse_for_rejects(struct ingest_ctx *x, long ppm)
 	return 1;
 }
 
-int ingest_file(struct store *s, struct profile *p, struct routekey *rk, const char *path,
-		const struct ingest_options *opts, struct ingest_result *res)
+/* Whether S holds PATH's bytes already (logged); -1 on a database error. */
+static int already(struct store *s, const char *path, const unsigned char sha[32], int64_t *file_id)
 {
-	struct ingest_ctx *x = NULL;
-	struct normalize_file_result nr;
-	struct store_file sf;
-	unsigned char sha[32];
-	int64_t bytes = 0;
-	long ppm;
-	int status, rc;
-	size_t i;
+	int rc = store_file_find(s, sha, file_id);
 
-	memset(res, 0, sizeof(*res));
-	status = hash_file(path, sha, &bytes);
-	if (status)
-		return status;
-	rc = store_file_find(s, sha, &res->file_id);
 	if (rc < 0) {
 		log_event(LOG_ERROR, "database error", "file", path, "error", store_errmsg(s), LOG_END);
-		return EX_SOFTWARE;
+		return -1;
 	}
 	if (rc == 1) {
 		char id[24];
-		num(id, sizeof(id), res->file_id);
+		num(id, sizeof(id), *file_id);
 		log_event(LOG_INFO, "already ingested (same bytes); nothing to do", "file", path,
 			  "file_id", id, LOG_END);
-		res->already = 1;
-		return 0;
 	}
+	return rc;
+}
 
-	x = calloc(1, sizeof(*x));
-	if (x == NULL)
-		return EX_OSERR;
+/* A file's context, its file row and its transaction begun.  SHARE: how many
+ * databases are loaded at once, to share the page cache between. */
+static struct ingest_ctx *ingest_begin(struct store *s, struct profile *p, struct routekey *rk,
+				       const char *path, const struct ingest_options *opts,
+				       const unsigned char sha[32], int64_t bytes, int share, int *status)
+{
+	struct ingest_ctx *x = calloc(1, sizeof(*x));
+	struct store_file sf;
+
+	*status = 0;
+	if (x == NULL) {
+		log_event(LOG_ERROR, "out of memory", "file", path, LOG_END);
+		*status = EX_OSERR;
+		return NULL;
+	}
 	x->s = s;
 	x->p = p;
 	x->rk = rk;
 	x->opts = opts;
 	x->path = path;
+	x->bytes_total = bytes;
 	memset(&sf, 0, sizeof(sf));
 	sf.sha256 = sha;
 	sf.path = path;
@@ -335,25 +339,38 @@ int ingest_file(struct store *s, struct profile *p, struct routekey *rk, const c
 	sf.profile_sha256 = p->sha256;
 	sf.channel = opts->channel;
 	sf.bytes = bytes;
-	if (store_cache_load(s, bytes) || store_begin(s) || store_file_insert(s, &sf, &x->file_id) ||
+	if (store_cache_load(s, bytes, share) || store_begin(s) || store_file_insert(s, &sf, &x->file_id) ||
 	    store_ordinal_reset(s)) {
-		status = db_error(x);
-		goto done;
+		*status = db_error(x);
+		if (store_rollback(s))
+			log_event(LOG_ERROR, "rollback failed", "file", path, "error", store_errmsg(s), LOG_END);
+		free(x);
+		return NULL;
 	}
-	x->bytes_total = bytes;
-	status = readahead_file(p, path, opts->channel, on_row, x, &nr, &x->bytes_read);
-	log_progress_done();
+	return x;
+}
+
+/* After the rows (STATUS: how reading and storing them went): refuse the file
+ * or commit it and log its counts, or roll back.  Frees X; returns the status. */
+static int ingest_end(struct ingest_ctx *x, int status, const struct normalize_file_result *nr,
+		      struct ingest_result *res)
+{
+	struct store *s = x->s;
+	const char *path = x->path;
+	long ppm;
+	size_t i;
+
 	if (status)
 		goto done;
-	x->c.read = nr.records;
-	x->c.skipped = nr.skipped;
-	ppm = opts->reject_share_ppm >= 0 ? opts->reject_share_ppm : p->reject_share_ppm;
+	x->c.read = nr->records;
+	x->c.skipped = nr->skipped;
+	ppm = x->opts->reject_share_ppm >= 0 ? x->opts->reject_share_ppm : x->p->reject_share_ppm;
 	if (refuse_for_rejects(x, ppm)) {
 		status = EX_DATAERR;
 		goto done;
 	}
-	for (i = 0; i < nr.skips.n; i++)
-		if (store_skip_add(s, x->file_id, nr.skips.r[i].reason, nr.skips.r[i].rows)) {
+	for (i = 0; i < nr->skips.n; i++)
+		if (store_skip_add(s, x->file_id, nr->skips.r[i].reason, nr->skips.r[i].rows)) {
 			status = db_error(x);
 			goto done;
 		}
@@ -372,7 +389,7 @@ int ingest_file(struct store *s, struct profile *p, struct routekey *rk, const c
 		num(e, sizeof(e), x->c.rejected);
 		num(f, sizeof(f), x->c.skipped);
 		log_event(x->c.rejected || x->c.conflict ? LOG_WARN : LOG_INFO, "file ingested",
-			  "file", path, "profile", p->name, "rows", a, "inserted", b, "duplicate", c,
+			  "file", path, "profile", x->p->name, "rows", a, "inserted", b, "duplicate", c,
 			  "conflict", d, "rejected", e, "skipped", f, LOG_END);
 		for (i = 0; i < x->n_first && x->c.rejected; i++)
 			log_event(LOG_WARN, "row rejected", "file", path, "where", x->first_rejects[i], LOG_END);
@@ -383,6 +400,142 @@ done:
 	if (status && store_rollback(s))
 		log_event(LOG_ERROR, "rollback failed", "file", path, "error", store_errmsg(s), LOG_END);
 	free(x);
+	return status;
+}
+
+int ingest_file(struct store *s, struct profile *p, struct routekey *rk, const char *path,
+		const struct ingest_options *opts, struct ingest_result *res)
+{
+	struct ingest_ctx *x;
+	struct normalize_file_result nr;
+	unsigned char sha[32];
+	int64_t bytes = 0;
+	int status, rc;
+
+	memset(res, 0, sizeof(*res));
+	status = hash_file(path, sha, &bytes);
+	if (status)
+		return status;
+	rc = already(s, path, sha, &res->file_id);
+	if (rc)
+		return rc < 0 ? EX_SOFTWARE : (res->already = 1, 0);
+	x = ingest_begin(s, p, rk, path, opts, sha, bytes, 1, &status);
+	if (x == NULL)
+		return status;
+	x->progress = 1;
+	memset(&nr, 0, sizeof(nr));
+	status = readahead_file(p, path, opts->channel, on_row, x, &nr, &x->bytes_read);
+	log_progress_done();
+	return ingest_end(x, status, &nr, res);
+}
+
+/* One shard's part of ingest_file_shards, on a thread of its own. */
+struct shard_job {
+	struct ingest_ctx *x;
+	struct readahead *ra;
+	struct ingest_result *res;
+	int consumed;              /* on_row's failure */
+	int status;
+	pthread_t thread;
+	int started;
+};
+
+static void *shard_thread(void *arg)
+{
+	struct shard_job *j = arg;
+	struct normalize_file_result nr;
+	int reading;
+
+	j->consumed = readahead_consume(j->ra, on_row, j->x, j->x->progress ? &j->x->bytes_read : NULL);
+	reading = readahead_result(j->ra, &nr);
+	/* Each shard commits its own database, all at once. */
+	j->status = ingest_end(j->x, j->consumed ? j->consumed : reading, &nr, j->res);
+	return NULL;
+}
+
+int ingest_file_shards(const struct ingest_shard *sh, size_t n, struct profile *p, const char *path,
+		       struct ingest_result *res)
+{
+	struct shard_job *job = calloc(n, sizeof(*job));
+	struct normalize_file_result nr;
+	struct readahead *ra = NULL;
+	unsigned char sha[32];
+	int64_t bytes = 0;
+	size_t k, m = 0, failed = 0;
+	int status = 0, rc;
+
+	if (job == NULL) {
+		log_event(LOG_ERROR, "out of memory", "file", path, LOG_END);
+		return EX_OSERR;
+	}
+	for (k = 0; k < n; k++)
+		memset(&res[k], 0, sizeof(res[k]));
+	status = hash_file(path, sha, &bytes);
+	if (status)
+		goto out;
+	/* The shards that do not hold the file yet (a run stopped half way may
+	 * have committed it in some). */
+	for (k = 0; k < n; k++) {
+		rc = already(sh[k].s, path, sha, &res[k].file_id);
+		if (rc < 0) {
+			status = EX_SOFTWARE;
+			goto out;
+		}
+		res[k].already = rc;
+	}
+	for (k = 0; k < n; k++) {
+		int st;
+
+		if (res[k].already)
+			continue;
+		job[m].x = ingest_begin(sh[k].s, p, sh[k].rk, path, &sh[k].opts, sha, bytes, (int)n, &st);
+		if (job[m].x == NULL) {
+			status = st;
+			goto out;
+		}
+		job[m].res = &res[k];
+		job[m].x->progress = m == 0;
+		m++;
+	}
+	if (m == 0)
+		goto out;
+	ra = readahead_start(p, path, sh[0].opts.channel, m);
+	if (ra == NULL) {
+		log_event(LOG_ERROR, "cannot start the reading thread", "file", path, LOG_END);
+		status = EX_OSERR;
+		goto out;
+	}
+	for (k = 0; k < m; k++) {
+		job[k].ra = ra;
+		if (pthread_create(&job[k].thread, NULL, shard_thread, &job[k]) == 0) {
+			job[k].started = 1;
+			continue;
+		}
+		log_event(LOG_ERROR, "cannot start a writer thread", "file", path, LOG_END);
+		readahead_leave(ra);
+		job[k].consumed = EX_OSERR;
+		job[k].status = ingest_end(job[k].x, EX_OSERR, &nr, job[k].res);
+		job[k].x = NULL;
+	}
+	for (k = 0; k < m; k++) {
+		if (job[k].started)
+			pthread_join(job[k].thread, NULL);
+		failed += job[k].consumed != 0;
+		if (job[k].status && !status)
+			status = job[k].status;
+	}
+	log_progress_done();
+	memset(&nr, 0, sizeof(nr));
+	rc = readahead_finish(ra, &nr, failed == m);
+	ra = NULL;
+	if (rc && !status)
+		status = rc;
+out:
+	/* Files begun but never handed to a thread (an earlier failure). */
+	for (k = 0; k < m; k++)
+		if (job[k].x && !job[k].started && job[k].ra == NULL)
+			(void)ingest_end(job[k].x, status ? status : EX_SOFTWARE, &nr, job[k].res);
+	free(job);
 	return status;
 }
 

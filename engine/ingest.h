@@ -37,6 +37,23 @@ int ingest_file(struct store *s, struct profile *p, struct routekey *rk, const c
 		const struct ingest_options *opts, struct ingest_result *res);
 
 /*
+ * One reading of PATH into the N databases of SH, the shards of one ingest
+ * (SH[k].opts.shard_k = k, shard_n = N), each stored by a thread of its own
+ * as ingest_file would store it with that shard's options: the same rows,
+ * counts, logs and transactions, so that a failure in one shard leaves the
+ * others committed and a rerun completes it (a shard holding the file
+ * already skips it).  RES has N entries.  Returns the first failure's status.
+ * The process must have called store_library_threads.
+ */
+struct ingest_shard {
+	struct store *s;
+	struct routekey *rk;     /* one per shard: a routekey is not shared between threads */
+	struct ingest_options opts;
+};
+int ingest_file_shards(const struct ingest_shard *sh, size_t n, struct profile *p, const char *path,
+		       struct ingest_result *res);
+
+/*
  * Record in S how route keys are made (SHA-256, or HMAC with a key whose digest is
  * KEY_SHA256) the first time, and refuse (-1, message logged) a database whose
  * keys were made another way.  KEY_SHA256 is NULL for plain SHA-256.

@@ -3,9 +3,9 @@
  *
  * Owns the reading thread and a ring of RA_BATCHES batches.  The reading
  * thread fills one batch at a time with copies of the records (their line,
- * raw text, outcome, reason and canonical fields) and hands it over; the
- * calling thread takes the batches in order, calls FN for each record and
- * gives the batch back.  A batch's text buffer grows to the largest batch
+ * raw text, outcome, reason and canonical fields) and hands it over; each
+ * consumer (the calling thread, or one writer thread per shard) takes the
+ * batches in order, calls FN for each record and gives the batch back.  A batch's text buffer grows to the largest batch
  * seen and is reused, so there is no allocation per record.  A mutex and one
  * condition variable guard the hand-overs, a few per thousand records.
  *
@@ -27,14 +27,15 @@
 #define RA_BATCHES 4
 #define RA_RECORDS 512
 
-/* One record, its strings as offsets into its batch's text. */
+/* One record, its strings as offsets into its batch's text (R's string
+ * pointers are not used: a consumer sets them in a copy). */
 struct ra_record {
 	enum normalize_result result;
 	long line;
 	size_t raw, raw_len;
 	size_t reason, field;          /* offset + 1; 0 for NULL */
 	size_t id, order_ref, channel; /* NORMALIZE_OK records only */
-	struct canon_record r;         /* string pointers set when handed to FN */
+	struct canon_record r;
 };
 
 struct ra_batch {
@@ -43,21 +44,27 @@ struct ra_batch {
 	char *text;
 	size_t used, cap;
 	unsigned long long bytes;      /* file bytes read when it was handed over */
-	int full;                      /* 1: the calling thread's to take */
+	unsigned long long seq;        /* its number in the file, from 0 */
+	size_t pending;                /* consumers yet to take it; 0: free to fill */
 };
 
 struct readahead {
 	pthread_mutex_t mu;
-	pthread_cond_t cv;             /* any change of full, stop or done */
+	pthread_cond_t cv;             /* any change of pending, stop or done */
 	struct ra_batch b[RA_BATCHES];
 	size_t fill;                   /* the batch the reading thread fills */
-	int stop;                      /* the calling thread wants no more records */
+	unsigned long long filled;     /* batches handed over so far */
+	size_t consumers;              /* readahead_start's N */
+	size_t live;                   /* consumers that still want records */
+	int stop;                      /* no consumer wants more records */
 	int done;                      /* the reading thread has finished */
 	int oom;                       /* a text buffer could not grow */
 	int status;                    /* normalize_file_quiet's */
+	int started;                   /* the reading thread runs */
 	struct profile *p;
 	const char *path, *channel;
 	struct normalize_file_result res;
+	pthread_t thread;
 };
 
 /* Copy LEN bytes of S, and a NUL, to B's text; the offset into *OFF. */
@@ -77,10 +84,11 @@ static int hand_over(struct readahead *ra)
 	struct ra_batch *b = &ra->b[ra->fill];
 
 	b->bytes = ra->res.stats.bytes;
-	b->full = 1;
+	b->seq = ra->filled++;
+	b->pending = ra->consumers;
 	pthread_cond_broadcast(&ra->cv);
 	ra->fill = (ra->fill + 1) % RA_BATCHES;
-	while (ra->b[ra->fill].full && !ra->stop)
+	while (ra->b[ra->fill].pending && !ra->stop)
 		pthread_cond_wait(&ra->cv, &ra->mu);
 	return ra->stop;
 }
@@ -150,9 +158,12 @@ static void *reading_thread(void *arg)
 	int status = normalize_file_quiet(ra->p, ra->path, ra->channel, enqueue, ra, &ra->res);
 
 	pthread_mutex_lock(&ra->mu);
-	if (ra->b[ra->fill].n > 0 && !ra->b[ra->fill].full) {
-		ra->b[ra->fill].bytes = ra->res.stats.bytes;
-		ra->b[ra->fill].full = 1;
+	if (ra->b[ra->fill].n > 0 && !ra->b[ra->fill].pending && !ra->stop) {
+		struct ra_batch *b = &ra->b[ra->fill];
+
+		b->bytes = ra->res.stats.bytes;
+		b->seq = ra->filled++;
+		b->pending = ra->consumers;
 	}
 	ra->status = status;
 	ra->done = 1;
@@ -161,16 +172,19 @@ static void *reading_thread(void *arg)
 	return NULL;
 }
 
-/* Call FN for every record of batch B, in order.  Returns FN's first status. */
-static int deliver(struct ra_batch *b, normalize_row_fn fn, void *ctx, unsigned long long *progress)
+/* Call FN for every record of batch B, in order.  Returns FN's first status.
+ * B is shared by the consumers: it is only read here. */
+static int deliver(const struct ra_batch *b, normalize_row_fn fn, void *ctx,
+		   unsigned long long *progress)
 {
 	size_t i;
 
 	if (progress)
 		*progress = b->bytes;
 	for (i = 0; i < b->n; i++) {
-		struct ra_record *q = &b->rec[i];
+		const struct ra_record *q = &b->rec[i];
 		struct reader_record rec;
+		struct canon_record r;
 		int status;
 
 		memset(&rec, 0, sizeof(rec));
@@ -178,11 +192,12 @@ static int deliver(struct ra_batch *b, normalize_row_fn fn, void *ctx, unsigned 
 		rec.raw = b->text + q->raw;
 		rec.raw_len = q->raw_len;
 		if (q->result == NORMALIZE_OK) {
-			q->r.id = b->text + q->id;
-			q->r.order_ref = b->text + q->order_ref;
-			q->r.channel = b->text + q->channel;
+			r = q->r;
+			r.id = b->text + q->id;
+			r.order_ref = b->text + q->order_ref;
+			r.channel = b->text + q->channel;
 		}
-		status = fn(ctx, &rec, q->result, q->result == NORMALIZE_OK ? &q->r : NULL,
+		status = fn(ctx, &rec, q->result, q->result == NORMALIZE_OK ? &r : NULL,
 			    q->reason ? b->text + q->reason - 1 : NULL, q->field ? b->text + q->field - 1 : NULL);
 		if (status)
 			return status;
@@ -190,22 +205,32 @@ static int deliver(struct ra_batch *b, normalize_row_fn fn, void *ctx, unsigned 
 	return 0;
 }
 
-int readahead_file(struct profile *p, const char *path, const char *channel, normalize_row_fn fn,
-		   void *ctx, struct normalize_file_result *res, unsigned long long *progress)
+/* Free RA and its batches (the reading thread joined or never started). */
+static void ra_free(struct readahead *ra)
+{
+	size_t i;
+
+	for (i = 0; i < RA_BATCHES; i++)
+		free(ra->b[i].text);
+	pthread_cond_destroy(&ra->cv);
+	pthread_mutex_destroy(&ra->mu);
+	free(ra);
+}
+
+struct readahead *readahead_start(struct profile *p, const char *path, const char *channel, size_t n)
 {
 	struct readahead *ra = calloc(1, sizeof(*ra));
 	const char *zone = p->field[F_TIME].timezone;
-	pthread_t thread;
-	size_t take = 0, i;
-	int status = 0;
 
 	if (ra == NULL)
-		return EX_OSERR;
+		return NULL;
 	ra->p = p;
 	ra->path = path;
 	ra->channel = channel;
+	ra->consumers = n;
+	ra->live = n;
 	/* Select the profile's zone here: timeparse sets TZ the first time it
-	 * meets a zone, and setenv must not race the writer's getenv. */
+	 * meets a zone, and setenv must not race the writers' getenv. */
 	if (zone) {
 		int64_t utc;
 
@@ -213,56 +238,136 @@ int readahead_file(struct profile *p, const char *path, const char *channel, nor
 	}
 	if (pthread_mutex_init(&ra->mu, NULL) != 0) {
 		free(ra);
-		return normalize_file(p, path, channel, fn, ctx, res);
+		return NULL;
 	}
 	if (pthread_cond_init(&ra->cv, NULL) != 0) {
 		pthread_mutex_destroy(&ra->mu);
 		free(ra);
-		return normalize_file(p, path, channel, fn, ctx, res);
+		return NULL;
 	}
-	if (pthread_create(&thread, NULL, reading_thread, ra) != 0) {
-		/* No second thread: read on this one. */
-		status = normalize_file(p, path, channel, fn, ctx, res);
-		goto out;
+	if (n == 0 || pthread_create(&ra->thread, NULL, reading_thread, ra) != 0) {
+		ra_free(ra);
+		return NULL;
 	}
+	ra->started = 1;
+	return ra;
+}
+
+/*
+ * Each consumer takes every batch in file order: it waits for the batch of
+ * its next number (a faster consumer may find a batch still held by a slower
+ * one, with the records it took already), and the last consumer to take a
+ * batch frees it for the reading thread.  A consumer whose FN failed goes on
+ * taking batches without calling FN, so that the others are never held up by
+ * it; when none wants records any more the reading thread stops.
+ */
+int readahead_consume(struct readahead *ra, normalize_row_fn fn, void *ctx,
+		      unsigned long long *progress)
+{
+	unsigned long long want = 0;
+	size_t take = 0;
+	int status = 0;
+
 	for (;;) {
 		struct ra_batch *b = &ra->b[take];
-		int full;
+		int ready;
 
 		pthread_mutex_lock(&ra->mu);
-		while (!b->full && !ra->done)
+		while (!(b->pending && b->seq == want) && !(ra->done && ra->filled == want) && !ra->stop)
 			pthread_cond_wait(&ra->cv, &ra->mu);
-		full = b->full;
+		ready = b->pending && b->seq == want;
 		pthread_mutex_unlock(&ra->mu);
-		if (!full)
-			break;  /* done, and every batch delivered */
-		status = deliver(b, fn, ctx, progress);
+		if (!ready)
+			break;  /* done, and every batch taken; or no one wants more */
+		if (status == 0) {
+			status = deliver(b, fn, ctx, progress);
+			if (status) {
+				pthread_mutex_lock(&ra->mu);
+				if (--ra->live == 0)
+					ra->stop = 1;
+				pthread_cond_broadcast(&ra->cv);
+				pthread_mutex_unlock(&ra->mu);
+			}
+		}
 		pthread_mutex_lock(&ra->mu);
-		b->n = 0;
-		b->used = 0;
-		b->full = 0;
-		if (status)
-			ra->stop = 1;
+		if (--b->pending == 0) {
+			b->n = 0;
+			b->used = 0;
+		}
 		pthread_cond_broadcast(&ra->cv);
 		pthread_mutex_unlock(&ra->mu);
-		if (status)
-			break;
+		want++;
 		take = (take + 1) % RA_BATCHES;
 	}
-	pthread_join(thread, NULL);
-	*res = ra->res;
-	if (status == 0) {
-		status = ra->status;
-		if (ra->oom)
-			log_event(LOG_ERROR, "out of memory reading the file", "file", path, LOG_END);
-		else if (status)
-			normalize_log_refusal(p, path, res);
-	}
-out:
-	for (i = 0; i < RA_BATCHES; i++)
-		free(ra->b[i].text);
-	pthread_cond_destroy(&ra->cv);
-	pthread_mutex_destroy(&ra->mu);
-	free(ra);
 	return status;
+}
+
+void readahead_leave(struct readahead *ra)
+{
+	size_t i;
+
+	pthread_mutex_lock(&ra->mu);
+	ra->consumers--;
+	if (--ra->live == 0)
+		ra->stop = 1;
+	/* It took none: every batch handed over still counts it. */
+	for (i = 0; i < RA_BATCHES; i++) {
+		struct ra_batch *b = &ra->b[i];
+
+		if (b->pending && --b->pending == 0) {
+			b->n = 0;
+			b->used = 0;
+		}
+	}
+	pthread_cond_broadcast(&ra->cv);
+	pthread_mutex_unlock(&ra->mu);
+}
+
+int readahead_result(struct readahead *ra, struct normalize_file_result *res)
+{
+	int status;
+
+	pthread_mutex_lock(&ra->mu);
+	while (!ra->done)
+		pthread_cond_wait(&ra->cv, &ra->mu);
+	*res = ra->res;
+	status = ra->oom ? EX_OSERR : ra->status;
+	pthread_mutex_unlock(&ra->mu);
+	return status;
+}
+
+int readahead_finish(struct readahead *ra, struct normalize_file_result *res, int consumed)
+{
+	int status;
+
+	if (ra == NULL)
+		return 0;
+	pthread_join(ra->thread, NULL);
+	*res = ra->res;
+	status = ra->status;
+	if (consumed == 0) {
+		if (ra->oom) {
+			status = EX_OSERR;
+			log_event(LOG_ERROR, "out of memory reading the file", "file", ra->path, LOG_END);
+		} else if (status) {
+			normalize_log_refusal(ra->p, ra->path, res);
+		}
+	}
+	ra_free(ra);
+	return status;
+}
+
+int readahead_file(struct profile *p, const char *path, const char *channel, normalize_row_fn fn,
+		   void *ctx, struct normalize_file_result *res, unsigned long long *progress)
+{
+	struct readahead *ra = readahead_start(p, path, channel, 1);
+	int status, reading;
+
+	if (ra == NULL) {
+		/* No second thread: read on this one. */
+		return normalize_file(p, path, channel, fn, ctx, res);
+	}
+	status = readahead_consume(ra, fn, ctx, progress);
+	reading = readahead_finish(ra, res, status);
+	return status ? status : reading;
 }

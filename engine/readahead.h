@@ -23,4 +23,28 @@
 int readahead_file(struct profile *p, const char *path, const char *channel, normalize_row_fn fn,
 		   void *ctx, struct normalize_file_result *res, unsigned long long *progress);
 
+/*
+ * The same reading for N consumers, each on a thread of its own (the shards
+ * of an ingest in one process): every consumer gets every record, in file
+ * order, from one reading of the file.
+ *
+ * readahead_start starts the reading thread; NULL if it cannot (no memory or
+ * thread).  Each consumer calls readahead_consume once, from its own thread;
+ * it returns FN's first failure (after which FN is not called again for that
+ * consumer, while the others go on) or 0 once every record was delivered.
+ * readahead_leave takes a consumer away before it took anything (its thread
+ * could not start).  readahead_result, after readahead_consume, waits for the reading to end and
+ * gives its outcome: 0, or the status normalize_file would return (nothing
+ * logged).  readahead_finish, once every consumer returned, joins the reading
+ * thread, fills RES, logs why the reading failed unless CONSUMED (a consumer's
+ * failure) is nonzero, frees RA and returns the reading status.
+ */
+struct readahead;
+struct readahead *readahead_start(struct profile *p, const char *path, const char *channel, size_t n);
+int readahead_consume(struct readahead *ra, normalize_row_fn fn, void *ctx,
+		      unsigned long long *progress);
+void readahead_leave(struct readahead *ra);
+int readahead_result(struct readahead *ra, struct normalize_file_result *res);
+int readahead_finish(struct readahead *ra, struct normalize_file_result *res, int consumed);
+
 #endif

@@ -24,8 +24,12 @@
 
 struct store;
 
-/* Once per process, before any other store call: SQLite without its locks. */
+/* Once per process, before any other store call: SQLite without its locks.
+ * store_library_threads, after it and still before any other store call,
+ * puts back the locks that let each thread use a connection of its own (the
+ * shards of one ingest). */
 int store_library_init(char *err, size_t errlen);
+int store_library_threads(char *err, size_t errlen);
 /*
  * Open (creating if needed) the database at PATH and bring its schema to the
  * current version.  Returns 0 and *OUT, or -1 with a message in ERR.
@@ -66,9 +70,10 @@ void store_now_iso(char *buf, size_t size);
 const char *store_errmsg(const struct store *s);
 
 /* The page cache for what comes next: loading a file of FILE_BYTES (16, 32
- * or 64 MiB, the smallest at least twice the file's size), or reading rows
- * in order (match, reports: 16 MiB, as store_open leaves it). */
-int store_cache_load(struct store *s, int64_t file_bytes);
+ * or 64 MiB, the smallest at least twice the file's size, divided by SHARE,
+ * the databases loaded at once, but at least 2 MiB), or reading rows in
+ * order (match, reports: 16 MiB, as store_open leaves it). */
+int store_cache_load(struct store *s, int64_t file_bytes, int share);
 int store_cache_scan(struct store *s);
 
 /* How many rows a file stores before its frontier for late rows moves on:

@@ -8,7 +8,8 @@
 #   BENCH_ORDERS="1000000" (default)  orders per dataset ("" for none); several give
 #                                     one table each and the growth ratio
 #   BENCH_RUNS=3                      repetitions per measurement
-#   BENCH_SHARDS=2                    parallel shard processes (0: skip)
+#   BENCH_SHARDS=2                    shards: as parallel processes, and as the
+#                                     threads of one ingest (--shards; 0: skip)
 #   BENCH_PEERS=1                     0 skips the sqlite3 shell and DuckDB
 #   BENCH_DAYS=31                     days of the incremental test (0: skip)
 #   BENCH_DAY_ORDERS=100000           orders per day in it
@@ -119,6 +120,24 @@ one_size() {
 				"$recon" -q merge --db "$work/m.db" --out "$work/mout" $dbs' sh \
 				"$recon" "$data" "$as_of" "$work" "$shards"
 			check_truth "$work/m.db" "$data" "recon --shard"
+			say "recon, $orders orders, $shards shards by one ingest's threads, run $i of $runs"
+			rm -rf "$work"/s*.db* "$work"/m.db* "$work/mout"
+			sync
+			timed "$t" threaded sh -c '
+				recon=$1 data=$2 as_of=$3 work=$4 n=$5
+				"$recon" -q ingest --db "$work/s{k}.db" --shards "$n" --profile ledger_v1 "$data/ledger.csv" &&
+				"$recon" -q ingest --db "$work/s{k}.db" --shards "$n" --profile psp_v1 \
+					"$data/statement_a.csv" "$data/statement_b.csv" || exit 1
+				k=0 dbs= pids=
+				while [ "$k" -lt "$n" ]; do
+					"$recon" -q match --db "$work/s$k.db" --as-of "$as_of" > /dev/null &
+					pids="$pids $!" dbs="$dbs $work/s$k.db"
+					k=$((k + 1))
+				done
+				for p in $pids; do wait "$p" || exit 1; done
+				"$recon" -q merge --db "$work/m.db" --out "$work/mout" $dbs' sh \
+				"$recon" "$data" "$as_of" "$work" "$shards"
+			check_truth "$work/m.db" "$data" "recon --shards"
 		fi
 		i=$((i + 1))
 	done
@@ -162,6 +181,9 @@ one_size() {
 			set -- $(stats "$t" sharded)
 			awk -v w="$1" -v c="$2" -v r="$3" -v b="$base" -v n="$shards" 'BEGIN {
 				printf "%-36s %8.2f %8.2f %9.1f %14.2f\n", "recon, " n " shards in parallel + merge", w, c, r, b / w }'
+			set -- $(stats "$t" threaded)
+			awk -v w="$1" -v c="$2" -v r="$3" -v b="$base" -v n="$shards" 'BEGIN {
+				printf "%-36s %8.2f %8.2f %9.1f %14.2f\n", "recon, " n " shards by threads + merge", w, c, r, b / w }'
 		fi
 		echo "$peer_lines" | while read -r name w c r; do
 			[ -n "$name" ] || continue

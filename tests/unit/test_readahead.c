@@ -1,7 +1,10 @@
 /*
  * test_readahead.c - pins engine/readahead.h: reading on a second thread hands
  * the writer exactly what normalize_file does, in the same order, stops when
- * the writer says so, and reports a refusal after the records before it.
+ * the writer says so, and reports a refusal after the records before it; and
+ * with several consumers on threads of their own (the shards of one ingest),
+ * each gets all of it, one consumer's failure stops only that consumer, and a
+ * refusal is logged once.
  *
  * Each test writes a statement file (the shipped psp_v1 profile) of a few
  * thousand records, more than the batches the threads pass between them, with
@@ -13,6 +16,7 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,7 +30,8 @@
 #include "profile.h"
 #include "readahead.h"
 
-#define ROWS 3000
+/* More than the ring holds (4 batches of 512), several times over. */
+#define ROWS 12000
 
 /* What the callbacks saw. */
 struct seen {
@@ -244,6 +249,222 @@ static void test_readahead_stops_at_the_callbacks_status(void **state)
 	free_seen(&b);
 }
 
+/* Several consumers, each on a thread of its own. */
+struct consumer {
+	struct seen s;
+	struct readahead *ra;
+	int status;
+	pthread_t thread;
+};
+
+static void *consume(void *arg)
+{
+	struct consumer *c = arg;
+
+	c->status = readahead_consume(c->ra, on_row, &c->s, NULL);
+	return NULL;
+}
+
+/* N consumers (the last LEAVE of them leave before taking anything); the
+ * reading's outcome from readahead_result, as each consumer sees it, into
+ * *RESULT; readahead_finish's status returned; stderr into *ERR_TEXT. */
+static int run_many(size_t n, size_t leave, struct consumer *c, int *result,
+		    struct normalize_file_result *res, char **err_text)
+{
+	struct readahead *ra;
+	struct normalize_file_result seen;
+	int saved, fd, status, failed = 0;
+	size_t i;
+	FILE *f;
+	long size;
+
+	fflush(stderr);
+	saved = dup(STDERR_FILENO);
+	assert_true(saved >= 0);
+	fd = open(fx.cap, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	assert_true(fd >= 0);
+	assert_true(dup2(fd, STDERR_FILENO) >= 0);
+	close(fd);
+	ra = readahead_start(fx.p, fx.csv, NULL, n);
+	assert_non_null(ra);
+	for (i = 0; i < n - leave; i++) {
+		c[i].ra = ra;
+		assert_int_equal(pthread_create(&c[i].thread, NULL, consume, &c[i]), 0);
+	}
+	for (i = n - leave; i < n; i++)
+		readahead_leave(ra);
+	for (i = 0; i < n - leave; i++) {
+		assert_int_equal(pthread_join(c[i].thread, NULL), 0);
+		failed += c[i].status != 0;
+	}
+	*result = readahead_result(ra, &seen);
+	status = readahead_finish(ra, res, failed == (int)(n - leave));
+	assert_int_equal(seen.records, res->records);
+	fflush(stderr);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	f = fopen(fx.cap, "rb");
+	assert_non_null(f);
+	assert_int_equal(fseek(f, 0, SEEK_END), 0);
+	size = ftell(f);
+	rewind(f);
+	*err_text = calloc(1, (size_t)size + 1);
+	assert_non_null(*err_text);
+	assert_int_equal(fread(*err_text, 1, (size_t)size, f), (size_t)size);
+	fclose(f);
+	return status;
+}
+
+static void test_readahead_every_consumer_gets_every_record(void **state)
+{
+	struct seen a = { 0 };
+	struct consumer c[3];
+	struct normalize_file_result ra, rb;
+	char *ea, *eb;
+	int result, i;
+
+	(void)state;
+	memset(c, 0, sizeof(c));
+	write_statement(0);
+	assert_int_equal(run(0, &a, &ra, &ea), 0);
+	assert_int_equal(run_many(3, 0, c, &result, &rb, &eb), 0);
+	assert_int_equal(result, 0);
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(c[i].status, 0);
+		assert_int_equal(c[i].s.calls, ROWS);
+		assert_string_equal(c[i].s.text, a.text);
+		free_seen(&c[i].s);
+	}
+	assert_string_equal(eb, ea);
+	assert_int_equal(rb.records, ROWS);
+	assert_int_equal(rb.rejected, ra.rejected);
+	assert_int_equal(rb.stats.bytes, ra.stats.bytes);
+	free(ea);
+	free(eb);
+	free_seen(&a);
+}
+
+/* Consumer 1 fails on its 1500th record: it gets no more, the others get all. */
+static void test_readahead_one_consumer_fails_the_others_go_on(void **state)
+{
+	struct seen a = { 0 }, b = { 0 };
+	struct consumer c[3];
+	struct normalize_file_result ra, rb;
+	char *ea, *eb;
+	int result, i;
+
+	(void)state;
+	memset(c, 0, sizeof(c));
+	write_statement(0);
+	b.stop_at = 1500;
+	assert_int_equal(run(0, &a, &ra, &ea), 0);
+	free(ea);
+	assert_int_equal(run(0, &b, &ra, &ea), EX_SOFTWARE);
+	c[1].s.stop_at = 1500;
+	assert_int_equal(run_many(3, 0, c, &result, &rb, &eb), 0);
+	assert_int_equal(result, 0);
+	assert_int_equal(c[1].status, EX_SOFTWARE);
+	assert_int_equal(c[1].s.calls, 1500);
+	assert_string_equal(c[1].s.text, b.text);
+	for (i = 0; i < 3; i += 2) {
+		assert_int_equal(c[i].status, 0);
+		assert_int_equal(c[i].s.calls, ROWS);
+		assert_string_equal(c[i].s.text, a.text);
+	}
+	for (i = 0; i < 3; i++)
+		free_seen(&c[i].s);
+	assert_string_equal(eb, "");
+	assert_int_equal(rb.records, ROWS);
+	free(ea);
+	free(eb);
+	free_seen(&a);
+	free_seen(&b);
+}
+
+/* When every consumer has failed the reading stops early, and nothing is
+ * logged for it: the failures are the consumers' to report. */
+static void test_readahead_all_consumers_fail_the_reading_stops(void **state)
+{
+	struct consumer c[2];
+	struct normalize_file_result rb;
+	char *eb;
+	int result;
+
+	(void)state;
+	memset(c, 0, sizeof(c));
+	write_statement(0);
+	c[0].s.stop_at = 10;
+	c[1].s.stop_at = 700;
+	(void)run_many(2, 0, c, &result, &rb, &eb);
+	assert_int_equal(c[0].status, EX_SOFTWARE);
+	assert_int_equal(c[1].status, EX_SOFTWARE);
+	assert_int_equal(c[0].s.calls, 10);
+	assert_int_equal(c[1].s.calls, 700);
+	assert_true(rb.records < ROWS);
+	assert_string_equal(eb, "");
+	free(eb);
+	free_seen(&c[0].s);
+	free_seen(&c[1].s);
+}
+
+/* A refusal on line 2600 with two consumers: each gets the 2598 records
+ * before it, each learns of it from readahead_result, and it is logged once. */
+static void test_readahead_refusal_many_consumers_logged_once(void **state)
+{
+	struct seen a = { 0 };
+	struct consumer c[2];
+	struct normalize_file_result ra, rb;
+	char *ea, *eb;
+	int result, i;
+
+	(void)state;
+	memset(c, 0, sizeof(c));
+	write_statement(2600);
+	assert_int_equal(run(0, &a, &ra, &ea), EX_DATAERR);
+	assert_int_equal(run_many(2, 0, c, &result, &rb, &eb), EX_DATAERR);
+	assert_int_equal(result, EX_DATAERR);
+	for (i = 0; i < 2; i++) {
+		assert_int_equal(c[i].status, 0);
+		assert_int_equal(c[i].s.calls, 2598);
+		assert_string_equal(c[i].s.text, a.text);
+		free_seen(&c[i].s);
+	}
+	assert_string_equal(eb, ea);
+	assert_non_null(strstr(eb, "msg=\"file refused\""));
+	assert_null(strstr(strstr(eb, "msg=\"file refused\"") + 1, "msg=\"file refused\""));
+	free(ea);
+	free(eb);
+	free_seen(&a);
+}
+
+/* A consumer that leaves before taking anything (its thread did not start)
+ * holds no one up: the other two get everything. */
+static void test_readahead_consumer_leaves(void **state)
+{
+	struct seen a = { 0 };
+	struct consumer c[3];
+	struct normalize_file_result ra, rb;
+	char *ea, *eb;
+	int result, i;
+
+	(void)state;
+	memset(c, 0, sizeof(c));
+	write_statement(0);
+	assert_int_equal(run(0, &a, &ra, &ea), 0);
+	assert_int_equal(run_many(3, 1, c, &result, &rb, &eb), 0);
+	for (i = 0; i < 2; i++) {
+		assert_int_equal(c[i].status, 0);
+		assert_int_equal(c[i].s.calls, ROWS);
+		assert_string_equal(c[i].s.text, a.text);
+		free_seen(&c[i].s);
+	}
+	assert_int_equal(c[2].s.calls, 0);
+	assert_int_equal(rb.records, ROWS);
+	free(ea);
+	free(eb);
+	free_seen(&a);
+}
+
 /* A refusal on line 2600: the 2598 records before it are delivered first, then
  * the same message as normalize_file's is logged, last. */
 static void test_readahead_refusal_comes_after_the_records(void **state)
@@ -318,6 +539,11 @@ int main(void)
 		T(test_readahead_refusal_comes_after_the_records),
 		T(test_readahead_missing_file_is_no_input),
 		T(test_readahead_header_refusal),
+		T(test_readahead_every_consumer_gets_every_record),
+		T(test_readahead_one_consumer_fails_the_others_go_on),
+		T(test_readahead_all_consumers_fail_the_reading_stops),
+		T(test_readahead_refusal_many_consumers_logged_once),
+		T(test_readahead_consumer_leaves),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -838,7 +838,8 @@ static int64_t cache_size(struct store *s)
 }
 
 /* 16 MiB to read in order; to load a file, the smallest of 16, 32 and
- * 64 MiB at least twice its size.  Negative means KiB. */
+ * 64 MiB at least twice its size, divided between the databases loaded at
+ * once.  Negative means KiB. */
 static void test_store_cache_sized_per_use(void **state)
 {
 	struct store *s;
@@ -846,18 +847,25 @@ static void test_store_cache_sized_per_use(void **state)
 	(void)state;
 	s = open_ok();
 	assert_int_equal(cache_size(s), -16384);
-	assert_int_equal(store_cache_load(s, 0), 0);
+	assert_int_equal(store_cache_load(s, 0, 1), 0);
 	assert_int_equal(cache_size(s), -16384);
-	assert_int_equal(store_cache_load(s, 8 << 20), 0);
+	assert_int_equal(store_cache_load(s, 8 << 20, 1), 0);
 	assert_int_equal(cache_size(s), -16384);
-	assert_int_equal(store_cache_load(s, (8 << 20) + 1), 0);
+	assert_int_equal(store_cache_load(s, (8 << 20) + 1, 1), 0);
 	assert_int_equal(cache_size(s), -32768);
-	assert_int_equal(store_cache_load(s, 16 << 20), 0);
+	assert_int_equal(store_cache_load(s, 16 << 20, 1), 0);
 	assert_int_equal(cache_size(s), -32768);
-	assert_int_equal(store_cache_load(s, (16 << 20) + 1), 0);
+	assert_int_equal(store_cache_load(s, (16 << 20) + 1, 1), 0);
 	assert_int_equal(cache_size(s), -65536);
-	assert_int_equal(store_cache_load(s, 5000000000LL), 0);
+	assert_int_equal(store_cache_load(s, 5000000000LL, 1), 0);
 	assert_int_equal(cache_size(s), -65536);
+	/* Shards loaded at once share it, down to 2 MiB each. */
+	assert_int_equal(store_cache_load(s, 5000000000LL, 2), 0);
+	assert_int_equal(cache_size(s), -32768);
+	assert_int_equal(store_cache_load(s, 0, 4), 0);
+	assert_int_equal(cache_size(s), -4096);
+	assert_int_equal(store_cache_load(s, 0, 64), 0);
+	assert_int_equal(cache_size(s), -2048);
 	assert_int_equal(store_cache_scan(s), 0);
 	assert_int_equal(cache_size(s), -16384);
 }
