@@ -4,7 +4,8 @@
 set -u
 pass=0; fail=0; failed_bins=""
 for t in "$@"; do
-	out=$("$t" 2>&1); rc=$?
+	# A hung test (threads waiting on each other) fails instead of holding CI.
+	out=$(timeout 600 "$t" 2>&1); rc=$?
 	printf '%s\n' "$out"
 	p=$(printf '%s\n' "$out" | sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' | tail -n 1)
 	f=$(printf '%s\n' "$out" | sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' | tail -n 1)

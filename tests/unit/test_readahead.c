@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
+#include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -30,8 +31,9 @@
 #include "profile.h"
 #include "readahead.h"
 
-/* More than the ring holds (4 batches of 512), several times over. */
-#define ROWS 12000
+/* More than the ring holds (4 batches of 512 for one consumer, 64 for
+ * several), twice over. */
+#define ROWS 80000
 
 /* What the callbacks saw. */
 struct seen {
@@ -39,6 +41,7 @@ struct seen {
 	size_t len, cap;
 	long calls;
 	long stop_at;                  /* return EX_SOFTWARE on this call (1-based); 0: never */
+	long slow_every;               /* sleep 50 ms every this many calls; 0: never */
 	unsigned long long *progress;  /* readahead's progress, checked on every call */
 	unsigned long long last_progress;
 	int progress_went_back;
@@ -144,6 +147,11 @@ static int on_row(void *ctx, const struct reader_record *rec, enum normalize_res
 	struct seen *s = ctx;
 
 	s->calls++;
+	if (s->slow_every && s->calls % s->slow_every == 0) {
+		struct timespec ts = { 0, 50000000 };
+
+		nanosleep(&ts, NULL);
+	}
 	if (s->progress) {
 		if (*s->progress < s->last_progress)
 			s->progress_went_back = 1;
@@ -339,6 +347,34 @@ static void test_readahead_every_consumer_gets_every_record(void **state)
 	assert_int_equal(rb.records, ROWS);
 	assert_int_equal(rb.rejected, ra.rejected);
 	assert_int_equal(rb.stats.bytes, ra.stats.bytes);
+	free(ea);
+	free(eb);
+	free_seen(&a);
+}
+
+/* A slow consumer and a fast one: the fast one comes round the ring to
+ * batches the slow one still holds, and must wait for the next ones instead
+ * of taking those again. */
+static void test_readahead_fast_consumer_waits_for_new_batches(void **state)
+{
+	struct seen a = { 0 };
+	struct consumer c[2];
+	struct normalize_file_result ra, rb;
+	char *ea, *eb;
+	int result, i;
+
+	(void)state;
+	memset(c, 0, sizeof(c));
+	write_statement(0);
+	c[0].s.slow_every = 20000;
+	assert_int_equal(run(0, &a, &ra, &ea), 0);
+	assert_int_equal(run_many(2, 0, c, &result, &rb, &eb), 0);
+	for (i = 0; i < 2; i++) {
+		assert_int_equal(c[i].status, 0);
+		assert_int_equal(c[i].s.calls, ROWS);
+		assert_string_equal(c[i].s.text, a.text);
+		free_seen(&c[i].s);
+	}
 	free(ea);
 	free(eb);
 	free_seen(&a);
@@ -540,6 +576,7 @@ int main(void)
 		T(test_readahead_missing_file_is_no_input),
 		T(test_readahead_header_refusal),
 		T(test_readahead_every_consumer_gets_every_record),
+		T(test_readahead_fast_consumer_waits_for_new_batches),
 		T(test_readahead_one_consumer_fails_the_others_go_on),
 		T(test_readahead_all_consumers_fail_the_reading_stops),
 		T(test_readahead_refusal_many_consumers_logged_once),
