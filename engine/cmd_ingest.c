@@ -1,6 +1,7 @@
 /*
  * cmd_ingest.c - recon ingest: read statement or ledger files into the database.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -151,6 +152,7 @@ int cmd_ingest(int argc, char **argv)
 	char err[600];
 	int c, i, status = 0, lock = -1;
 	uint32_t shards = 0;
+	char path[4096];
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
@@ -166,12 +168,13 @@ int cmd_ingest(int argc, char **argv)
 			}
 			break;
 		case 'N': {
-			uint32_t k;
-			char text[32];
+			char *end = optarg;
+			unsigned long v;
 
-			/* "0/N" parses N as --shard does. */
-			snprintf(text, sizeof(text), "0/%s", optarg);
-			if (ingest_parse_shard(text, &k, &shards) || shards > MAX_SHARDS) {
+			errno = 0;
+			v = optarg[0] >= '1' && optarg[0] <= '9' ? strtoul(optarg, &end, 10) : 0;
+			shards = errno == 0 && v <= MAX_SHARDS && *end == '\0' ? (uint32_t)v : 0;
+			if (shards == 0) {
 				fprintf(stderr, "recon ingest: --shards takes N with 1 <= N <= %d, not '%s'\n",
 					MAX_SHARDS, optarg);
 				return EX_USAGE;
@@ -198,7 +201,7 @@ int cmd_ingest(int argc, char **argv)
 		fprintf(stderr, "recon ingest: give --shard K/N or --shards N, not both\n");
 		return EX_USAGE;
 	}
-	if (shards && shard_path(db, 0, err, sizeof(err))) {
+	if (shards && shard_path(db, 0, path, sizeof(path))) {
 		fprintf(stderr, "recon ingest: --shards N needs a --db path with one {k} in it, the shard's number\n");
 		return EX_USAGE;
 	}

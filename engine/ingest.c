@@ -37,6 +37,7 @@ struct ingest_ctx {
 	struct store_counts c;
 	int64_t other_shard;       /* good rows of orders in other shards */
 	int progress;              /* 1: this one updates the progress display */
+	char shard[24];            /* "K/N" of a sharded ingest, for its messages; "" */
 	char first_rejects[FIRST_REJECTS][200];
 	size_t n_first;
 };
@@ -46,9 +47,14 @@ static void num(char *buf, size_t size, long long v)
 	snprintf(buf, size, "%lld", v);
 }
 
+/* The last key of a message: "shard" and its K/N when sharded, else the end
+ * of the list (log_event stops at the first LOG_END key). */
+#define SHARD_KEY(x) ((x)->shard[0] ? "shard" : LOG_END), (x)->shard
+
 static int db_error(struct ingest_ctx *x)
 {
-	log_event(LOG_ERROR, "database error", "file", x->path, "error", store_errmsg(x->s), LOG_END);
+	log_event(LOG_ERROR, "database error", "file", x->path, "error", store_errmsg(x->s), SHARD_KEY(x),
+		  LOG_END);
 	return EX_SOFTWARE;
 }
 
@@ -212,7 +218,7 @@ static int on_row(void *ctx, const struct reader_record *rec, enum normalize_res
 		x->c.conflict++;
 		num(line, sizeof(line), rec->line);
 		log_event(LOG_WARN, "id seen again with different content; first version kept",
-			  "file", x->path, "line", line, "id", r->id, LOG_END);
+			  "file", x->path, "line", line, "id", r->id, SHARD_KEY(x), LOG_END);
 		if (store_conflict(x->s, x->file_id, rec->line,
 				   x->p->kind == PROFILE_LEDGER ? "ledger" : "statement", r->id, kept,
 				   rec->raw, rec->raw_len))
@@ -288,7 +294,7 @@ static int refuse_for_rejects(struct ingest_ctx *x, long ppm)
 	}
 	log_event(LOG_ERROR, "file refused: too many rejected rows (wrong profile?)", "file", x->path,
 		  "profile", x->p->name, "rejected", rejected, "rows", total, "max_reject_share", limit,
-		  "first", first, LOG_END);
+		  "first", first, SHARD_KEY(x), LOG_END);
 	return 1;
 }
 
@@ -390,15 +396,17 @@ static int ingest_end(struct ingest_ctx *x, int status, const struct normalize_f
 		num(f, sizeof(f), x->c.skipped);
 		log_event(x->c.rejected || x->c.conflict ? LOG_WARN : LOG_INFO, "file ingested",
 			  "file", path, "profile", x->p->name, "rows", a, "inserted", b, "duplicate", c,
-			  "conflict", d, "rejected", e, "skipped", f, LOG_END);
+			  "conflict", d, "rejected", e, "skipped", f, SHARD_KEY(x), LOG_END);
 		for (i = 0; i < x->n_first && x->c.rejected; i++)
-			log_event(LOG_WARN, "row rejected", "file", path, "where", x->first_rejects[i], LOG_END);
+			log_event(LOG_WARN, "row rejected", "file", path, "where", x->first_rejects[i],
+				  SHARD_KEY(x), LOG_END);
 	}
 	res->counts = x->c;
 	res->file_id = x->file_id;
 done:
 	if (status && store_rollback(s))
-		log_event(LOG_ERROR, "rollback failed", "file", path, "error", store_errmsg(s), LOG_END);
+		log_event(LOG_ERROR, "rollback failed", "file", path, "error", store_errmsg(s), SHARD_KEY(x),
+			  LOG_END);
 	free(x);
 	return status;
 }
@@ -495,6 +503,9 @@ int ingest_file_shards(const struct ingest_shard *sh, size_t n, struct profile *
 		}
 		job[m].res = &res[k];
 		job[m].x->progress = m == 0;
+		/* N threads log into one stream: each message says its shard. */
+		snprintf(job[m].x->shard, sizeof(job[m].x->shard), "%u/%u", (unsigned)sh[k].opts.shard_k,
+			 (unsigned)sh[k].opts.shard_n);
 		m++;
 	}
 	if (m == 0)

@@ -6,7 +6,8 @@
  * calling thread, for every record in file order, and a refusal is logged
  * after FN's last call, so that the writer's work and its messages are the
  * same as with normalize_file.  Records cross in batches copied into reused
- * buffers: a few hundred KiB whatever the file's size.
+ * buffers: a few hundred KiB whatever the file's size (about 10 MiB with
+ * several consumers, below).
  */
 #ifndef RECON_READAHEAD_H
 #define RECON_READAHEAD_H

@@ -310,12 +310,13 @@ fail:
 }
 
 /*
- * recon uses each connection from the thread that opened it, and no other
- * thread calls SQLite (the readahead thread only reads the input file), so
- * SQLite's own locks protect nothing here.  Without them a 1,000,000-order
- * ledger ingested in 10.99 s against 11.41 s (medians of 3, alternated).
- * A thread that ever calls SQLite beside the main one needs them back:
- * SQLITE_CONFIG_MULTITHREAD (one connection per thread) here instead.
+ * Outside recon ingest --shards, only the main thread calls SQLite (the
+ * readahead thread only reads the input file), so SQLite's own locks protect
+ * nothing.  Without them a 1,000,000-order ledger ingested in 10.99 s
+ * against 11.41 s (medians of 3, alternated).  --shards writes each shard's
+ * connection from a thread of its own (one thread at a time per connection,
+ * handed over by pthread_create and pthread_join), so it calls
+ * store_library_threads first.
  */
 int store_library_init(char *err, size_t errlen)
 {
