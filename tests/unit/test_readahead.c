@@ -323,13 +323,26 @@ static int run_many(size_t n, size_t leave, struct consumer *c, int *result,
 	return status;
 }
 
+/* Consumers 0..N-1 all succeeded, each with CALLS records, A's text; freed. */
+static void got_all(struct consumer *c, size_t n, const struct seen *a, long calls)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		assert_int_equal(c[i].status, 0);
+		assert_int_equal(c[i].s.calls, calls);
+		assert_string_equal(c[i].s.text, a->text);
+		free_seen(&c[i].s);
+	}
+}
+
 static void test_readahead_every_consumer_gets_every_record(void **state)
 {
 	struct seen a = { 0 };
 	struct consumer c[3];
 	struct normalize_file_result ra, rb;
 	char *ea, *eb;
-	int result, i;
+	int result;
 
 	(void)state;
 	memset(c, 0, sizeof(c));
@@ -337,12 +350,7 @@ static void test_readahead_every_consumer_gets_every_record(void **state)
 	assert_int_equal(run(0, &a, &ra, &ea), 0);
 	assert_int_equal(run_many(3, 0, c, &result, &rb, &eb), 0);
 	assert_int_equal(result, 0);
-	for (i = 0; i < 3; i++) {
-		assert_int_equal(c[i].status, 0);
-		assert_int_equal(c[i].s.calls, ROWS);
-		assert_string_equal(c[i].s.text, a.text);
-		free_seen(&c[i].s);
-	}
+	got_all(c, 3, &a, ROWS);
 	assert_string_equal(eb, ea);
 	assert_int_equal(rb.records, ROWS);
 	assert_int_equal(rb.rejected, ra.rejected);
@@ -361,7 +369,7 @@ static void test_readahead_fast_consumer_waits_for_new_batches(void **state)
 	struct consumer c[2];
 	struct normalize_file_result ra, rb;
 	char *ea, *eb;
-	int result, i;
+	int result;
 
 	(void)state;
 	memset(c, 0, sizeof(c));
@@ -369,12 +377,7 @@ static void test_readahead_fast_consumer_waits_for_new_batches(void **state)
 	c[0].s.slow_every = 20000;
 	assert_int_equal(run(0, &a, &ra, &ea), 0);
 	assert_int_equal(run_many(2, 0, c, &result, &rb, &eb), 0);
-	for (i = 0; i < 2; i++) {
-		assert_int_equal(c[i].status, 0);
-		assert_int_equal(c[i].s.calls, ROWS);
-		assert_string_equal(c[i].s.text, a.text);
-		free_seen(&c[i].s);
-	}
+	got_all(c, 2, &a, ROWS);
 	free(ea);
 	free(eb);
 	free_seen(&a);
@@ -451,7 +454,7 @@ static void test_readahead_refusal_many_consumers_logged_once(void **state)
 	struct consumer c[2];
 	struct normalize_file_result ra, rb;
 	char *ea, *eb;
-	int result, i;
+	int result;
 
 	(void)state;
 	memset(c, 0, sizeof(c));
@@ -459,12 +462,7 @@ static void test_readahead_refusal_many_consumers_logged_once(void **state)
 	assert_int_equal(run(0, &a, &ra, &ea), EX_DATAERR);
 	assert_int_equal(run_many(2, 0, c, &result, &rb, &eb), EX_DATAERR);
 	assert_int_equal(result, EX_DATAERR);
-	for (i = 0; i < 2; i++) {
-		assert_int_equal(c[i].status, 0);
-		assert_int_equal(c[i].s.calls, 2598);
-		assert_string_equal(c[i].s.text, a.text);
-		free_seen(&c[i].s);
-	}
+	got_all(c, 2, &a, 2598);
 	assert_string_equal(eb, ea);
 	assert_non_null(strstr(eb, "msg=\"file refused\""));
 	assert_null(strstr(strstr(eb, "msg=\"file refused\"") + 1, "msg=\"file refused\""));
@@ -481,19 +479,14 @@ static void test_readahead_consumer_leaves(void **state)
 	struct consumer c[3];
 	struct normalize_file_result ra, rb;
 	char *ea, *eb;
-	int result, i;
+	int result;
 
 	(void)state;
 	memset(c, 0, sizeof(c));
 	write_statement(0);
 	assert_int_equal(run(0, &a, &ra, &ea), 0);
 	assert_int_equal(run_many(3, 1, c, &result, &rb, &eb), 0);
-	for (i = 0; i < 2; i++) {
-		assert_int_equal(c[i].status, 0);
-		assert_int_equal(c[i].s.calls, ROWS);
-		assert_string_equal(c[i].s.text, a.text);
-		free_seen(&c[i].s);
-	}
+	got_all(c, 2, &a, ROWS);
 	assert_int_equal(c[2].s.calls, 0);
 	assert_int_equal(rb.records, ROWS);
 	free(ea);
