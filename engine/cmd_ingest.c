@@ -58,8 +58,9 @@ static int shard_path(const char *pattern, unsigned k, char *out, size_t size)
 	return n < 0 || (size_t)n >= size ? -1 : 0;
 }
 
-/* Open, lock and check shard K of N at PATH; 0 or a sysexits status (logged). */
-static int open_shard(const char *path, uint32_t k, uint32_t n, const unsigned char *key_sha,
+/* Lock, open and check the database at PATH for shard K of N (N 0: all
+ * orders); 0 or a sysexits status (logged). */
+static int open_db(const char *path, uint32_t k, uint32_t n, const unsigned char *key_sha,
 		      struct store **s, int *lock)
 {
 	char err[600];
@@ -88,7 +89,7 @@ static int ingest_shards(const char *pattern, uint32_t n, struct profile *p, con
 	int lock[MAX_SHARDS];
 	char path[4096];
 	uint32_t k;
-	int i, status = 0;
+	int i, status = 0, opened;
 
 	memset(sh, 0, sizeof(sh));
 	for (k = 0; k < n; k++)
@@ -108,18 +109,15 @@ static int ingest_shards(const char *pattern, uint32_t n, struct profile *p, con
 			status = EX_SOFTWARE;
 			break;
 		}
-		status = open_shard(path, k, n, key_len ? key_sha : NULL, &sh[k].s, &lock[k]);
+		status = open_db(path, k, n, key_len ? key_sha : NULL, &sh[k].s, &lock[k]);
 	}
-	for (i = 0; i < nfiles && status == 0; i++) {
+	opened = status == 0;
+	for (i = 0; opened && i < nfiles; i++) {
 		int rc = ingest_file_shards(sh, n, p, files[i], res);
 
 		/* Keep the first failure's status; go on with the other files. */
-		if (rc) {
+		if (rc && !status)
 			status = rc;
-			for (i++; i < nfiles; i++)
-				(void)ingest_file_shards(sh, n, p, files[i], res);
-			break;
-		}
 	}
 	for (k = 0; k < n; k++) {
 		store_close(sh[k].s);
@@ -233,23 +231,9 @@ int cmd_ingest(int argc, char **argv)
 		status = EX_SOFTWARE;
 		goto out;
 	}
-	status = runlog_lock_or_explain(db, &lock);
+	status = open_db(db, opts.shard_k, opts.shard_n, key_len ? key_sha : NULL, &s, &lock);
 	if (status)
 		goto out;
-	if (store_open(db, &s, err, sizeof(err))) {
-		log_event(LOG_ERROR, "cannot open database", "error", err, LOG_END);
-		status = EX_CANTCREAT;
-		goto out;
-	}
-	if (runlog_abort_stale(s) < 0) {
-		status = EX_SOFTWARE;
-		goto out;
-	}
-	if (ingest_check_key_mode(s, key_len ? key_sha : NULL) ||
-	    ingest_check_shard(s, opts.shard_k, opts.shard_n)) {
-		status = EX_USAGE;
-		goto out;
-	}
 	for (i = optind; i < argc; i++) {
 		struct ingest_result res;
 		int rc = ingest_file(s, p, rk, argv[i], &opts, &res);

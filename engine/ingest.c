@@ -465,8 +465,8 @@ int ingest_file_shards(const struct ingest_shard *sh, size_t n, struct profile *
 		       struct ingest_result *res)
 {
 	struct shard_job *job = calloc(n, sizeof(*job));
-	struct normalize_file_result nr;
-	struct readahead *ra = NULL;
+	struct normalize_file_result nr = { 0 };
+	struct readahead *ra;
 	unsigned char sha[32];
 	int64_t bytes = 0;
 	size_t k, m = 0, failed = 0;
@@ -536,15 +536,14 @@ int ingest_file_shards(const struct ingest_shard *sh, size_t n, struct profile *
 			status = job[k].status;
 	}
 	log_progress_done();
-	memset(&nr, 0, sizeof(nr));
 	rc = readahead_finish(ra, &nr, failed == m);
-	ra = NULL;
 	if (rc && !status)
 		status = rc;
 out:
-	/* Files begun but never handed to a thread (an earlier failure). */
+	/* Files begun but never handed to a thread (an earlier failure); a job
+	 * whose thread did not start was ended already and has no x. */
 	for (k = 0; k < m; k++)
-		if (job[k].x && !job[k].started && job[k].ra == NULL)
+		if (job[k].x && !job[k].started)
 			(void)ingest_end(job[k].x, status ? status : EX_SOFTWARE, &nr, job[k].res);
 	free(job);
 	return status;
