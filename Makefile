@@ -7,11 +7,14 @@
 #                   suite again under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make check      the suite once, without sanitizers (quick local loop)
 #   make san        the suite once, under ASan + UBSan only
+#   make tsan       the threaded code's tests (read-ahead ring, ingest --shards)
+#                   under ThreadSanitizer; make test runs it last
 #   WERROR=1        turn warnings into errors (CI sets it)
 
 CC       ?= cc
 OPT      ?= -O2 -g
 SAN      ?= 0
+TSAN     ?= 0
 WERROR   ?= 0
 
 STD      = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE
@@ -21,7 +24,11 @@ ifeq ($(WERROR),1)
 WARN    += -Werror
 endif
 
-ifeq ($(SAN),1)
+ifeq ($(TSAN),1)
+BUILD    = build/tsan
+SANFLAGS = -fsanitize=thread -fno-omit-frame-pointer
+OPT      = -O1 -g
+else ifeq ($(SAN),1)
 BUILD    = build/san
 SANFLAGS = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 OPT      = -O1 -g
@@ -49,7 +56,7 @@ UNIT_BIN   = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
 RECON      = $(BUILD)/recon
 
-.PHONY: all deps demo test check san unit e2e bench fuzz clean lint
+.PHONY: all deps demo test check san tsan unit e2e bench fuzz clean lint
 
 all: $(RECON)
 
@@ -90,10 +97,16 @@ check: $(RECON) $(UNIT_BIN)
 san:
 	$(MAKE) SAN=1 check
 
-# What the README and CI run: plain build, then sanitizers.
+# ThreadSanitizer needs a build of its own; only the tests that run threads use it.
+tsan:
+	$(MAKE) TSAN=1 build/tsan/recon build/tsan/tests/test_readahead
+	@sh tests/run-tsan.sh build/tsan
+
+# What the README and CI run: plain build, then the sanitizers.
 test: deps
 	$(MAKE) check
 	$(MAKE) SAN=1 check
+	$(MAKE) tsan
 
 demo: deps $(RECON)
 	sh scripts/demo.sh $(RECON)

@@ -6,6 +6,7 @@
  */
 #include "log.h"
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -14,7 +15,12 @@
 #include "banned.h"
 
 static enum log_level threshold = LOG_WARN;
-static int progress_shown;
+/* The progress line is drawn by one thread (the first shard's writer under
+ * ingest --shards) while others may log events.  One mutex serialises the
+ * writes to stderr and this state, so an event line first erases a progress
+ * line on its terminal line and never lands in the middle of one. */
+static pthread_mutex_t out_lock = PTHREAD_MUTEX_INITIALIZER;
+static int progress_shown, progress_drawn;
 static double progress_start, progress_last;
 
 static const char *const level_names[] = { "debug", "info", "warn", "error" };
@@ -73,7 +79,12 @@ void log_event(enum log_level level, const char *msg, ...)
 
 	if (level < threshold)
 		return;
+	(void)pthread_mutex_lock(&out_lock);
 	flockfile(stderr);
+	if (progress_drawn) {
+		fputs("\r\033[K", stderr);
+		progress_drawn = 0;
+	}
 	fprintf(stderr, "level=%s msg=", level_names[level]);
 	put_value(stderr, msg);
 	va_start(ap, msg);
@@ -87,6 +98,7 @@ void log_event(enum log_level level, const char *msg, ...)
 	va_end(ap);
 	fputc('\n', stderr);
 	funlockfile(stderr);
+	(void)pthread_mutex_unlock(&out_lock);
 }
 
 static double now_seconds(void)
@@ -105,23 +117,26 @@ void log_progress(const char *file, long long rows, unsigned long long bytes, un
 	if (threshold > LOG_INFO || !isatty(STDERR_FILENO))
 		return;
 	now = now_seconds();
+	(void)pthread_mutex_lock(&out_lock);
 	if (!progress_shown) {
 		progress_start = progress_last = now;
 		progress_shown = 1;
-		return;
+	} else if (now - progress_last >= 0.25) {
+		progress_last = now;
+		rate = (double)bytes / (now - progress_start) / 1e6;
+		fprintf(stderr, "\r\033[K%s: %lld rows, %.1f MB/s", file, rows, rate);
+		if (total > bytes && rate > 0)
+			fprintf(stderr, ", ETA %.0f s", (double)(total - bytes) / 1e6 / rate);
+		progress_drawn = 1;
 	}
-	if (now - progress_last < 0.25)
-		return;
-	progress_last = now;
-	rate = (double)bytes / (now - progress_start) / 1e6;
-	fprintf(stderr, "\r\033[K%s: %lld rows, %.1f MB/s", file, rows, rate);
-	if (total > bytes && rate > 0)
-		fprintf(stderr, ", ETA %.0f s", (double)(total - bytes) / 1e6 / rate);
+	(void)pthread_mutex_unlock(&out_lock);
 }
 
 void log_progress_done(void)
 {
-	if (progress_shown && threshold <= LOG_INFO && isatty(STDERR_FILENO))
+	(void)pthread_mutex_lock(&out_lock);
+	if (progress_drawn)
 		fputs("\r\033[K", stderr);
-	progress_shown = 0;
+	progress_shown = progress_drawn = 0;
+	(void)pthread_mutex_unlock(&out_lock);
 }
