@@ -209,6 +209,128 @@ out:
 	return rc;
 }
 
+/*
+ * Ids kept by two shards.  One database keeps the first version of a txn_id or
+ * event_id and records a later one with other content as a conflict; shards
+ * decide by order, so a re-sent id with another order reference can land in a
+ * second shard, and both are kept and matched there.  The merge cannot undo
+ * that (the shard has matched the newcomer), so it reports it as a single
+ * database would: a conflict row, the file's counts moved from inserted to
+ * conflict, and an error line per id naming both orders, which is where the
+ * merged reports can differ from a single run's.  The later version by ingest
+ * order (the file's place in shard 0's list, then the line) is the newcomer.
+ *
+ * Each pair of shards is one join over both identity indexes, covering, so the
+ * cost is about (N - 1) / 2 index lookups per stored row.
+ */
+static const char *const id_kinds[2][2] = {
+	{ "statement", "statement_rows" },  /* identity: channel, txn_id */
+	{ "ledger", "ledger_events" },      /* identity: event_id */
+};
+
+static int cross_shard_ids(sqlite3 *db, struct sql *b, const char *const *paths, size_t n)
+{
+	sqlite3_stmt *st = NULL;
+	size_t i, j, k;
+	int rc = -1;
+
+	add(b, "CREATE TEMP TABLE IF NOT EXISTS m_ids (kind TEXT, i INTEGER, j INTEGER, channel TEXT, ident TEXT);"
+	       "CREATE TEMP TABLE IF NOT EXISTS m_clash (kind TEXT, ident TEXT, i INTEGER, i_file INTEGER,"
+	       " i_line INTEGER, i_ref TEXT, i_row INTEGER, j INTEGER, j_file INTEGER, j_line INTEGER,"
+	       " j_ref TEXT, j_row INTEGER);"
+	       "DELETE FROM temp.m_ids; DELETE FROM temp.m_clash;");
+	if (exec(db, b, "cannot check the shards' ids"))
+		return -1;
+	for (k = 0; k < 2; k++)
+		for (i = 0; i < n; i++)
+			for (j = i + 1; j < n; j++) {
+				if (k == 0)
+					add(b, "INSERT INTO temp.m_ids SELECT 'statement', %zu, %zu, a.channel, a.txn_id"
+					       " FROM s%zu.statement_rows AS a JOIN s%zu.statement_rows AS x"
+					       " ON x.channel = a.channel AND x.txn_id = a.txn_id"
+					       " WHERE a.txn_id IS NOT NULL", i, j, i, j);
+				else
+					add(b, "INSERT INTO temp.m_ids SELECT 'ledger', %zu, %zu, NULL, a.event_id"
+					       " FROM s%zu.ledger_events AS a JOIN s%zu.ledger_events AS x"
+					       " ON x.event_id = a.event_id WHERE a.event_id IS NOT NULL", i, j, i, j);
+				if (exec(db, b, "cannot check the shards' ids"))
+					return -1;
+			}
+	/* The rare hits, with their files as the merged database numbers them. */
+	if (sqlite3_prepare_v2(db, "SELECT DISTINCT kind, i, j FROM temp.m_ids ORDER BY 1, 2, 3", -1, &st, NULL) !=
+	    SQLITE_OK)
+		goto db_fail;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int led = strcmp((const char *)sqlite3_column_text(st, 0), "ledger") == 0;
+		const char *row = led ? "event_row_id" : "row_id";
+
+		i = (size_t)sqlite3_column_int64(st, 1);
+		j = (size_t)sqlite3_column_int64(st, 2);
+		add(b, "INSERT INTO temp.m_clash SELECT m.kind, m.ident, m.i, fa.file_id, a.line, a.order_ref, a.%s,"
+		       " m.j, fx.file_id, x.line, x.order_ref, x.%s FROM temp.m_ids AS m"
+		       " JOIN s%zu.%s AS a ON %s JOIN s%zu.%s AS x ON %s"
+		       " JOIN main.files AS fa ON fa.sha256 = (SELECT sha256 FROM s%zu.files WHERE file_id = a.file_id)"
+		       " JOIN main.files AS fx ON fx.sha256 = (SELECT sha256 FROM s%zu.files WHERE file_id = x.file_id)"
+		       " WHERE m.kind = '%s' AND m.i = %zu AND m.j = %zu",
+		    row, row, i, id_kinds[led][1],
+		    led ? "a.event_id = m.ident" : "a.channel = m.channel AND a.txn_id = m.ident",
+		    j, id_kinds[led][1],
+		    led ? "x.event_id = m.ident" : "x.channel = m.channel AND x.txn_id = m.ident",
+		    i, j, id_kinds[led][0], i, j);
+		if (exec(db, b, "cannot check the shards' ids")) {
+			rc = -1;
+			goto out;
+		}
+	}
+	if (rc != SQLITE_DONE)
+		goto db_fail;
+	sqlite3_finalize(st);
+	st = NULL;
+	/* Order each pair: first (kept) and later (the conflict), then record. */
+	add(b, "CREATE TEMP TABLE IF NOT EXISTS m_later AS SELECT * FROM temp.m_clash WHERE 0;"
+	       "DELETE FROM temp.m_later;"
+	       "INSERT INTO temp.m_later SELECT kind, ident, i, i_file, i_line, i_ref, i_row,"
+	       " j, j_file, j_line, j_ref, j_row FROM temp.m_clash WHERE (i_file, i_line) < (j_file, j_line)"
+	       " UNION ALL SELECT kind, ident, j, j_file, j_line, j_ref, j_row,"
+	       " i, i_file, i_line, i_ref, i_row FROM temp.m_clash WHERE (i_file, i_line) > (j_file, j_line);"
+	       "INSERT INTO conflicts (file_id, line, kind, ident, kept_row_id, raw)"
+	       " SELECT j_file, j_line, kind, ident, i_row, CAST('kept twice, by two shards: order_ref ' || i_ref"
+	       " || ' (first) and ' || j_ref AS BLOB) FROM temp.m_later ORDER BY j_file, j_line;"
+	       "UPDATE files SET rows_inserted = rows_inserted - c.n, rows_conflict = rows_conflict + c.n"
+	       " FROM (SELECT j_file, count(*) AS n FROM temp.m_later GROUP BY j_file) AS c"
+	       " WHERE files.file_id = c.j_file;");
+	if (exec(db, b, "cannot record the shards' shared ids"))
+		return -1;
+	if (sqlite3_prepare_v2(db, "SELECT m.kind, m.ident, m.i, m.i_ref, m.j, m.j_ref, f.path, m.j_line"
+				   " FROM temp.m_later AS m JOIN main.files AS f ON f.file_id = m.j_file"
+				   " ORDER BY m.j_file, m.j_line", -1, &st, NULL) != SQLITE_OK)
+		goto db_fail;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		char line[24];
+
+		snprintf(line, sizeof(line), "%lld", (long long)sqlite3_column_int64(st, 7));
+		log_event(LOG_ERROR,
+			  "id kept by two shards; one database would keep the first and report the other as a"
+			  " conflict, so the reports can differ from a single run's for these two orders",
+			  "kind", (const char *)sqlite3_column_text(st, 0), "id", (const char *)sqlite3_column_text(st, 1),
+			  "first_order", (const char *)sqlite3_column_text(st, 3),
+			  "first_shard", paths[sqlite3_column_int64(st, 2)],
+			  "later_order", (const char *)sqlite3_column_text(st, 5),
+			  "later_shard", paths[sqlite3_column_int64(st, 4)],
+			  "file", (const char *)sqlite3_column_text(st, 6), "line", line, LOG_END);
+	}
+	if (rc != SQLITE_DONE)
+		goto db_fail;
+	rc = 0;
+	goto out;
+db_fail:
+	log_event(LOG_ERROR, "cannot check the shards' ids", "error", sqlite3_errmsg(db), LOG_END);
+	rc = -1;
+out:
+	sqlite3_finalize(st);
+	return rc;
+}
+
 int merge_shards(struct store *merged, const char *const *paths, size_t n)
 {
 	sqlite3 *db = store_handle(merged);
@@ -320,6 +442,8 @@ int merge_shards(struct store *merged, const char *const *paths, size_t n)
 		"INSERT INTO case_first_seen (order_ref, case_id, run_id) SELECT order_ref, case_id, min(run_id)"
 		" FROM run_cases WHERE status = 'open' GROUP BY order_ref, case_id;");
 	if (exec(db, &b, "cannot merge the shards"))
+		goto fail;
+	if (cross_shard_ids(db, &b, paths, n))
 		goto fail;
 	if (store_setting_set(merged, "routekey", mode) || store_setting_set(merged, "shard", "merged") ||
 	    store_commit(merged)) {
