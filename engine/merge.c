@@ -210,125 +210,121 @@ out:
 }
 
 /*
- * Ids kept by two shards.  One database keeps the first version of a txn_id or
- * event_id and records a later one with other content as a conflict; shards
- * decide by order, so a re-sent id with another order reference can land in a
- * second shard, and both are kept and matched there.  The merge cannot undo
- * that (the shard has matched the newcomer), so it reports it as a single
- * database would: a conflict row, the file's counts moved from inserted to
- * conflict, and an error line per id naming both orders, which is where the
- * merged reports can differ from a single run's.  The later version by ingest
- * order (the file's place in shard 0's list, then the line) is the newcomer.
+ * Conflicts, as one database would record them.  A shard records the
+ * conflicts among its own orders' rows; those are copied.  A txn_id or
+ * event_id re-sent with another order reference can also land in a second
+ * shard, and then both shards keep a version and match it.  The merge cannot
+ * undo that (the shard has matched the newcomer), so it reports it as one
+ * database would: every version but the first (by the file's place in shard
+ * 0's list, then the line) becomes a conflict row, moved in its file's counts
+ * from inserted to conflict, and an error line names its order and the first
+ * one's, which is where the merged reports can differ from a single run's.
+ * Such a row's raw text is not stored anywhere, so its raw column says what
+ * happened instead, and kept_row_id is the row id in the shard of the first.
  *
- * Each pair of shards is one join over both identity indexes, covering, so the
- * cost is about (N - 1) / 2 index lookups per stored row.
+ * Ids are found by joining each pair of shards over both identity indexes,
+ * covering: about (N - 1) / 2 index lookups per stored row.  Every version of
+ * a found id is then read from every shard and ranked once, so an id kept by
+ * three shards gives two conflicts, not three.
  */
-static const char *const id_kinds[2][2] = {
-	{ "statement", "statement_rows" },  /* identity: channel, txn_id */
-	{ "ledger", "ledger_events" },      /* identity: event_id */
+static const char *const id_kinds[2][3] = {
+	/* kind, table, row id; the identity is (channel, txn_id) or event_id */
+	{ "statement", "statement_rows", "row_id" },
+	{ "ledger", "ledger_events", "event_row_id" },
 };
 
-static int cross_shard_ids(sqlite3 *db, struct sql *b, const char *const *paths, size_t n)
+static int merge_conflicts(sqlite3 *db, struct sql *b, const char *const *paths, size_t n)
 {
 	sqlite3_stmt *st = NULL;
-	size_t i, j, k;
-	int rc = -1;
+	size_t i, j;
+	int k, rc;
 
-	add(b, "CREATE TEMP TABLE IF NOT EXISTS m_ids (kind TEXT, i INTEGER, j INTEGER, channel TEXT, ident TEXT);"
-	       "CREATE TEMP TABLE IF NOT EXISTS m_clash (kind TEXT, ident TEXT, i INTEGER, i_file INTEGER,"
-	       " i_line INTEGER, i_ref TEXT, i_row INTEGER, j INTEGER, j_file INTEGER, j_line INTEGER,"
-	       " j_ref TEXT, j_row INTEGER);"
-	       "DELETE FROM temp.m_ids; DELETE FROM temp.m_clash;");
-	if (exec(db, b, "cannot check the shards' ids"))
+	add(b, "CREATE TEMP TABLE IF NOT EXISTS m_ids (k INTEGER, channel TEXT, ident TEXT);"
+	       "CREATE TEMP TABLE IF NOT EXISTS m_ver (k INTEGER, channel TEXT, ident TEXT, shard INTEGER,"
+	       " file_id INTEGER, path TEXT, line INTEGER, order_ref TEXT, row INTEGER);"
+	       "DELETE FROM temp.m_ids; DELETE FROM temp.m_ver;");
+	if (exec(db, b, "cannot merge the shards' conflicts"))
 		return -1;
 	for (k = 0; k < 2; k++)
 		for (i = 0; i < n; i++)
 			for (j = i + 1; j < n; j++) {
 				if (k == 0)
-					add(b, "INSERT INTO temp.m_ids SELECT 'statement', %zu, %zu, a.channel, a.txn_id"
+					add(b, "INSERT INTO temp.m_ids SELECT 0, a.channel, a.txn_id"
 					       " FROM s%zu.statement_rows AS a JOIN s%zu.statement_rows AS x"
 					       " ON x.channel = a.channel AND x.txn_id = a.txn_id"
-					       " WHERE a.txn_id IS NOT NULL", i, j, i, j);
+					       " WHERE a.txn_id IS NOT NULL;", i, j);
 				else
-					add(b, "INSERT INTO temp.m_ids SELECT 'ledger', %zu, %zu, NULL, a.event_id"
+					add(b, "INSERT INTO temp.m_ids SELECT 1, NULL, a.event_id"
 					       " FROM s%zu.ledger_events AS a JOIN s%zu.ledger_events AS x"
-					       " ON x.event_id = a.event_id WHERE a.event_id IS NOT NULL", i, j, i, j);
-				if (exec(db, b, "cannot check the shards' ids"))
+					       " ON x.event_id = a.event_id WHERE a.event_id IS NOT NULL;", i, j);
+				/* One statement at a time: N can be in the hundreds. */
+				if (exec(db, b, "cannot merge the shards' conflicts"))
 					return -1;
 			}
-	/* The rare hits, with their files as the merged database numbers them. */
-	if (sqlite3_prepare_v2(db, "SELECT DISTINCT kind, i, j FROM temp.m_ids ORDER BY 1, 2, 3", -1, &st, NULL) !=
-	    SQLITE_OK)
-		goto db_fail;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		int led = strcmp((const char *)sqlite3_column_text(st, 0), "ledger") == 0;
-		const char *row = led ? "event_row_id" : "row_id";
-
-		i = (size_t)sqlite3_column_int64(st, 1);
-		j = (size_t)sqlite3_column_int64(st, 2);
-		add(b, "INSERT INTO temp.m_clash SELECT m.kind, m.ident, m.i, fa.file_id, a.line, a.order_ref, a.%s,"
-		       " m.j, fx.file_id, x.line, x.order_ref, x.%s FROM temp.m_ids AS m"
-		       " JOIN s%zu.%s AS a ON %s JOIN s%zu.%s AS x ON %s"
-		       " JOIN main.files AS fa ON fa.sha256 = (SELECT sha256 FROM s%zu.files WHERE file_id = a.file_id)"
-		       " JOIN main.files AS fx ON fx.sha256 = (SELECT sha256 FROM s%zu.files WHERE file_id = x.file_id)"
-		       " WHERE m.kind = '%s' AND m.i = %zu AND m.j = %zu",
-		    row, row, i, id_kinds[led][1],
-		    led ? "a.event_id = m.ident" : "a.channel = m.channel AND a.txn_id = m.ident",
-		    j, id_kinds[led][1],
-		    led ? "x.event_id = m.ident" : "x.channel = m.channel AND x.txn_id = m.ident",
-		    i, j, id_kinds[led][0], i, j);
-		if (exec(db, b, "cannot check the shards' ids")) {
-			rc = -1;
-			goto out;
-		}
-	}
-	if (rc != SQLITE_DONE)
-		goto db_fail;
-	sqlite3_finalize(st);
-	st = NULL;
-	/* Order each pair: first (kept) and later (the conflict), then record. */
-	add(b, "CREATE TEMP TABLE IF NOT EXISTS m_later AS SELECT * FROM temp.m_clash WHERE 0;"
-	       "DELETE FROM temp.m_later;"
-	       "INSERT INTO temp.m_later SELECT kind, ident, i, i_file, i_line, i_ref, i_row,"
-	       " j, j_file, j_line, j_ref, j_row FROM temp.m_clash WHERE (i_file, i_line) < (j_file, j_line)"
-	       " UNION ALL SELECT kind, ident, j, j_file, j_line, j_ref, j_row,"
-	       " i, i_file, i_line, i_ref, i_row FROM temp.m_clash WHERE (i_file, i_line) > (j_file, j_line);"
-	       "INSERT INTO conflicts (file_id, line, kind, ident, kept_row_id, raw)"
-	       " SELECT j_file, j_line, kind, ident, i_row, CAST('kept twice, by two shards: order_ref ' || i_ref"
-	       " || ' (first) and ' || j_ref AS BLOB) FROM temp.m_later ORDER BY j_file, j_line;"
-	       "UPDATE files SET rows_inserted = rows_inserted - c.n, rows_conflict = rows_conflict + c.n"
-	       " FROM (SELECT j_file, count(*) AS n FROM temp.m_later GROUP BY j_file) AS c"
-	       " WHERE files.file_id = c.j_file;");
-	if (exec(db, b, "cannot record the shards' shared ids"))
+	/* Every version of those ids in every shard.  A file shard 0 never saw
+	 * has no merged file_id: its version is logged but cannot be recorded. */
+	for (k = 0; k < 2; k++)
+		for (i = 0; i < n; i++)
+			add(b, "INSERT INTO temp.m_ver SELECT m.k, m.channel, m.ident, %zu, mf.file_id, f.path, a.line,"
+			       " a.order_ref, a.%s FROM (SELECT DISTINCT k, channel, ident FROM temp.m_ids WHERE k = %d)"
+			       " AS m JOIN s%zu.%s AS a ON %s JOIN s%zu.files AS f ON f.file_id = a.file_id"
+			       " LEFT JOIN main.files AS mf ON mf.sha256 = f.sha256;",
+			    i, id_kinds[k][2], k, i, id_kinds[k][1],
+			    k ? "a.event_id = m.ident" : "a.channel = m.channel AND a.txn_id = m.ident", i);
+	if (exec(db, b, "cannot merge the shards' conflicts"))
 		return -1;
-	if (sqlite3_prepare_v2(db, "SELECT m.kind, m.ident, m.i, m.i_ref, m.j, m.j_ref, f.path, m.j_line"
-				   " FROM temp.m_later AS m JOIN main.files AS f ON f.file_id = m.j_file"
-				   " ORDER BY m.j_file, m.j_line", -1, &st, NULL) != SQLITE_OK)
+	add(b, "CREATE TEMP TABLE IF NOT EXISTS m_later (k INTEGER, ident TEXT, shard INTEGER, file_id INTEGER,"
+	       " path TEXT, line INTEGER, order_ref TEXT, first_shard INTEGER, first_ref TEXT, first_row INTEGER);"
+	       "DELETE FROM temp.m_later;"
+	       /* every version but the first of its id */
+	       "INSERT INTO temp.m_later SELECT k, ident, shard, file_id, path, line, order_ref, f_shard, f_ref,"
+	       " f_row FROM (SELECT *, row_number() OVER w AS nth, first_value(shard) OVER w AS f_shard,"
+	       " first_value(order_ref) OVER w AS f_ref, first_value(row) OVER w AS f_row FROM temp.m_ver"
+	       " WINDOW w AS (PARTITION BY k, channel, ident ORDER BY file_id IS NULL, file_id, line, shard))"
+	       " WHERE nth > 1;"
+	       "UPDATE files SET rows_inserted = rows_inserted - c.n, rows_conflict = rows_conflict + c.n"
+	       " FROM (SELECT file_id, count(*) AS n FROM temp.m_later WHERE file_id IS NOT NULL"
+	       " GROUP BY file_id) AS c WHERE files.file_id = c.file_id;"
+	       "INSERT INTO conflicts (file_id, line, kind, ident, kept_row_id, raw) SELECT * FROM (");
+	for (i = 0; i < n; i++)
+		add(b, "SELECT mf.file_id, c.line, c.kind, c.ident, c.kept_row_id, c.raw FROM s%zu.conflicts AS c"
+		       " JOIN s%zu.files AS f ON f.file_id = c.file_id JOIN main.files AS mf ON mf.sha256 = f.sha256"
+		       " UNION ALL ", i, i);
+	add(b, "SELECT file_id, line, CASE k WHEN 1 THEN 'ledger' ELSE 'statement' END, ident, first_row,"
+	       " CAST('kept by two shards: order_ref ' || first_ref || ' (first) and ' || order_ref AS BLOB)"
+	       " FROM temp.m_later WHERE file_id IS NOT NULL) ORDER BY 1, 2, 3, 4;");
+	if (exec(db, b, "cannot merge the shards' conflicts"))
+		return -1;
+	if (sqlite3_prepare_v2(db, "SELECT k, ident, order_ref, shard, first_ref, first_shard, path, line"
+				   " FROM temp.m_later ORDER BY file_id IS NULL, file_id, line, shard",
+			       -1, &st, NULL) != SQLITE_OK)
 		goto db_fail;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		static const int text_col[3] = { 1, 2, 4 };  /* ident, order_ref, first_ref */
 		char line[24];
+		const char *text[3];
+		int c;
 
+		for (c = 0; c < 3; c++)
+			if ((text[c] = (const char *)sqlite3_column_text(st, text_col[c])) == NULL)
+				goto db_fail;
 		snprintf(line, sizeof(line), "%lld", (long long)sqlite3_column_int64(st, 7));
 		log_event(LOG_ERROR,
 			  "id kept by two shards; one database would keep the first and report the other as a"
 			  " conflict, so the reports can differ from a single run's for these two orders",
-			  "kind", (const char *)sqlite3_column_text(st, 0), "id", (const char *)sqlite3_column_text(st, 1),
-			  "first_order", (const char *)sqlite3_column_text(st, 3),
-			  "first_shard", paths[sqlite3_column_int64(st, 2)],
-			  "later_order", (const char *)sqlite3_column_text(st, 5),
-			  "later_shard", paths[sqlite3_column_int64(st, 4)],
+			  "kind", id_kinds[sqlite3_column_int(st, 0) ? 1 : 0][0], "id", text[0],
+			  "first_order", text[2], "first_shard", paths[sqlite3_column_int64(st, 5)],
+			  "later_order", text[1], "later_shard", paths[sqlite3_column_int64(st, 3)],
 			  "file", (const char *)sqlite3_column_text(st, 6), "line", line, LOG_END);
 	}
 	if (rc != SQLITE_DONE)
 		goto db_fail;
-	rc = 0;
-	goto out;
-db_fail:
-	log_event(LOG_ERROR, "cannot check the shards' ids", "error", sqlite3_errmsg(db), LOG_END);
-	rc = -1;
-out:
 	sqlite3_finalize(st);
-	return rc;
+	return 0;
+db_fail:
+	log_event(LOG_ERROR, "cannot merge the shards' conflicts", "error", sqlite3_errmsg(db), LOG_END);
+	sqlite3_finalize(st);
+	return -1;
 }
 
 int merge_shards(struct store *merged, const char *const *paths, size_t n)
@@ -339,8 +335,14 @@ int merge_shards(struct store *merged, const char *const *paths, size_t n)
 	int status = EX_SOFTWARE;
 	sqlite3_stmt *st = NULL;
 
-	if (n == 0 || n > MAX_SHARDS) {
-		log_event(LOG_ERROR, "give 1 to 1024 shard databases", LOG_END);
+	/* Every shard is attached at once: SQLite's limit on attached databases
+	 * (10 in Debian's build, SQLITE_MAX_ATTACHED) bounds N. */
+	if (n == 0 || n > MAX_SHARDS || (int)n > sqlite3_limit(db, SQLITE_LIMIT_ATTACHED, -1)) {
+		char most[16];
+
+		snprintf(most, sizeof(most), "%d", sqlite3_limit(db, SQLITE_LIMIT_ATTACHED, -1));
+		log_event(LOG_ERROR, "give 1 to as many shard databases as SQLite attaches at once;"
+			  " run fewer shards", "most", most, LOG_END);
 		return EX_USAGE;
 	}
 	if (attach_all(db, paths, n, mode, sizeof(mode))) {
@@ -443,7 +445,7 @@ int merge_shards(struct store *merged, const char *const *paths, size_t n)
 		" FROM run_cases WHERE status = 'open' GROUP BY order_ref, case_id;");
 	if (exec(db, &b, "cannot merge the shards"))
 		goto fail;
-	if (cross_shard_ids(db, &b, paths, n))
+	if (merge_conflicts(db, &b, paths, n))
 		goto fail;
 	if (store_setting_set(merged, "routekey", mode) || store_setting_set(merged, "shard", "merged") ||
 	    store_commit(merged)) {

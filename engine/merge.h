@@ -10,9 +10,10 @@
  * the per-shard row counts summed.  The merged database is derived data: every
  * merge rebuilds it, and it holds no statement rows or ledger events.
  *
- * An id that two shards keep (a txn_id or event_id re-sent with another order
- * reference: one database's conflict) is recorded as a conflict of the later
- * file and line, and logged as an error naming both orders.
+ * The shards' conflicts are copied.  An id that several shards keep (a txn_id
+ * or event_id re-sent with another order reference: one database's conflict)
+ * is recorded as a conflict of each later file and line, and logged as an
+ * error naming both orders.
  */
 #ifndef RECON_MERGE_H
 #define RECON_MERGE_H
@@ -23,7 +24,7 @@
  * Rebuild the run history of MERGED from the N shard databases at PATHS (shards
  * 0..N-1 of N, in any order).  Only run numbers present in every shard are
  * merged; a shard missing, given twice, or whose runs disagree on as-of or
- * windows is refused.  Ids kept by two shards are logged, not refused.
+ * windows is refused.  Ids kept by several shards are logged, not refused.
  * Returns 0 or a sysexits status, with the reason logged.
  */
 int merge_shards(struct store *merged, const char *const *paths, size_t n);
