@@ -257,7 +257,7 @@ static int merge_conflicts(sqlite3 *db, struct sql *b, const char *const *paths,
 					add(b, "INSERT INTO temp.m_ids SELECT 1, NULL, a.event_id"
 					       " FROM s%zu.ledger_events AS a JOIN s%zu.ledger_events AS x"
 					       " ON x.event_id = a.event_id WHERE a.event_id IS NOT NULL;", i, j);
-				/* One statement at a time: N can be in the hundreds. */
+				/* A statement per pair: the text stays one pair long. */
 				if (exec(db, b, "cannot merge the shards' conflicts"))
 					return -1;
 			}
@@ -286,11 +286,10 @@ static int merge_conflicts(sqlite3 *db, struct sql *b, const char *const *paths,
 	       " FROM (SELECT file_id, count(*) AS n FROM temp.m_later WHERE file_id IS NOT NULL"
 	       " GROUP BY file_id) AS c WHERE files.file_id = c.file_id;"
 	       "INSERT INTO conflicts (file_id, line, kind, ident, kept_row_id, raw) SELECT * FROM (");
-	for (i = 0; i < n; i++)
-		add(b, "SELECT mf.file_id, c.line, c.kind, c.ident, c.kept_row_id, c.raw FROM s%zu.conflicts AS c"
-		       " JOIN s%zu.files AS f ON f.file_id = c.file_id JOIN main.files AS mf ON mf.sha256 = f.sha256"
-		       " UNION ALL ", i, i);
-	add(b, "SELECT file_id, line, CASE k WHEN 1 THEN 'ledger' ELSE 'statement' END, ident, first_row,"
+	each_shard(b, n, "mf.file_id, c.line, c.kind, c.ident, c.kept_row_id, c.raw",
+		   "conflicts AS c JOIN @files AS f ON f.file_id = c.file_id"
+		   " JOIN main.files AS mf ON mf.sha256 = f.sha256");
+	add(b, " UNION ALL SELECT file_id, line, CASE k WHEN 1 THEN 'ledger' ELSE 'statement' END, ident, first_row,"
 	       " CAST('kept by two shards: order_ref ' || first_ref || ' (first) and ' || order_ref AS BLOB)"
 	       " FROM temp.m_later WHERE file_id IS NOT NULL) ORDER BY 1, 2, 3, 4;");
 	if (exec(db, b, "cannot merge the shards' conflicts"))
