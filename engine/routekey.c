@@ -181,21 +181,44 @@ int routekey_order_plain(struct routekey *rk, const char *order_ref, unsigned ch
 	return route_key(rk, 1, NULL, NULL, order_ref, NULL, 0, out);
 }
 
+/* The fits checks run on every row of a database with plain keys, whose keys
+ * are not made at ingest, so they add up the encoding's length instead of
+ * writing it (writing it was 2.4% of a ledger load's instructions).  A
+ * netstring of LEN bytes takes LEN's digits, ':', the bytes and ','; the
+ * encoding fits when its total does, as put_netstring checks. */
+static size_t netstring_len(size_t len)
+{
+	size_t n = 1, v = len;
+
+	while (v >= 10) {
+		v /= 10;
+		n++;
+	}
+	return n + 1 + len + 1;
+}
+
 int routekey_route_fits(const char *kind, const char *channel, const char *order_ref, const char *currency,
 			int64_t amount_minor)
 {
-	unsigned char buf[ENCODE_MAX];
-	size_t pos;
+	/* The amount's "%lld": a '-' and the digits of its magnitude. */
+	uint64_t v = amount_minor < 0 ? (uint64_t)0 - (uint64_t)amount_minor : (uint64_t)amount_minor;
+	size_t digits = amount_minor < 0 ? 2 : 1;
 
-	return encode_route(buf, &pos, kind, channel, order_ref, currency, amount_minor);
+	while (v >= 10) {
+		v /= 10;
+		digits++;
+	}
+	return netstring_len(14) + netstring_len(strlen(kind)) + netstring_len(strlen(channel)) +
+			       netstring_len(strlen(order_ref)) + netstring_len(strlen(currency)) +
+			       netstring_len(digits) <=
+		       ENCODE_MAX
+		       ? 0
+		       : -1;
 }
 
 int routekey_order_fits(const char *order_ref)
 {
-	unsigned char buf[ENCODE_MAX];
-	size_t pos;
-
-	return encode_order(buf, &pos, order_ref);
+	return netstring_len(14) + netstring_len(strlen(order_ref)) <= ENCODE_MAX ? 0 : -1;
 }
 
 int routekey_keyed(const struct routekey *rk)

@@ -72,7 +72,9 @@ const char *store_errmsg(const struct store *s);
 /* The page cache for what comes next: loading a file of FILE_BYTES (16, 32
  * or 64 MiB, the smallest at least twice the file's size, divided by SHARE,
  * the databases loaded at once, but at least 2 MiB), or reading rows in
- * order (match, reports: 16 MiB, as store_open leaves it). */
+ * order (match, reports: 16 MiB, as store_open leaves it).  A load checks no
+ * foreign keys, reading in order does (engine/store.c).  Call before
+ * store_begin. */
 int store_cache_load(struct store *s, int64_t file_bytes, int share);
 int store_cache_scan(struct store *s);
 

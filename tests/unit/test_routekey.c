@@ -307,6 +307,23 @@ static void test_routekey_rejects_over_long_encoding(void **state)
 	assert_int_equal(routekey_order_fits(big), -1);
 	assert_int_equal(routekey_order(rk, big, key), -1);
 	assert_int_equal(routekey_route_fits("CHARGE", "stripe", "ORD-1001", "USD", 1234), 0);
+	/* The fits checks add lengths up instead of encoding: around the bound,
+	 * for amounts of every width and sign, they say what keying does. */
+	{
+		static const int64_t amounts[] = { 0, 9, 10, 99, 100, -1, -10, 1234, INT64_MAX, INT64_MIN };
+		size_t len, a;
+
+		memset(big, 'x', 4999);
+		for (len = 3990; len <= 4080; len++) {
+			big[len] = '\0';
+			for (a = 0; a < sizeof(amounts) / sizeof(amounts[0]); a++)
+				assert_int_equal(routekey_route_fits("REFUND", "stripe", big, "USD", amounts[a]),
+						 routekey_route(rk, "REFUND", "stripe", big, "USD", amounts[a], key));
+			assert_int_equal(routekey_order_fits(big), routekey_order(rk, big, key));
+			big[len] = 'x';
+		}
+		big[4999] = '\0';
+	}
 	/* A route key needs its kind: none is an error, not an order key. */
 	assert_int_equal(routekey_route(rk, NULL, "stripe", "ORD-1001", "USD", 1, key), -1);
 	assert_int_equal(routekey_route_plain(rk, NULL, "stripe", "ORD-1001", "USD", 1, key), -1);

@@ -825,12 +825,13 @@ static void test_store_library_init_only_before_first_open(void **state)
 	assert_string_equal(err, "cannot configure SQLite for one thread: bad parameter or other API misuse");
 }
 
-static int64_t cache_size(struct store *s)
+/* One integer a pragma reads on the store's own connection. */
+static int64_t pragma_int(struct store *s, const char *sql)
 {
 	sqlite3_stmt *st = NULL;
 	int64_t v;
 
-	assert_int_equal(sqlite3_prepare_v2(store_handle(s), "PRAGMA cache_size", -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(store_handle(s), sql, -1, &st, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
 	v = sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
@@ -846,28 +847,42 @@ static void test_store_cache_sized_per_use(void **state)
 
 	(void)state;
 	s = open_ok();
-	assert_int_equal(cache_size(s), -16384);
+	assert_int_equal(pragma_int(s, "PRAGMA cache_size"), -16384);
 	assert_int_equal(store_cache_load(s, 0, 1), 0);
-	assert_int_equal(cache_size(s), -16384);
+	assert_int_equal(pragma_int(s, "PRAGMA cache_size"), -16384);
 	assert_int_equal(store_cache_load(s, 8 << 20, 1), 0);
-	assert_int_equal(cache_size(s), -16384);
+	assert_int_equal(pragma_int(s, "PRAGMA cache_size"), -16384);
 	assert_int_equal(store_cache_load(s, (8 << 20) + 1, 1), 0);
-	assert_int_equal(cache_size(s), -32768);
+	assert_int_equal(pragma_int(s, "PRAGMA cache_size"), -32768);
 	assert_int_equal(store_cache_load(s, 16 << 20, 1), 0);
-	assert_int_equal(cache_size(s), -32768);
+	assert_int_equal(pragma_int(s, "PRAGMA cache_size"), -32768);
 	assert_int_equal(store_cache_load(s, (16 << 20) + 1, 1), 0);
-	assert_int_equal(cache_size(s), -65536);
+	assert_int_equal(pragma_int(s, "PRAGMA cache_size"), -65536);
 	assert_int_equal(store_cache_load(s, 5000000000LL, 1), 0);
-	assert_int_equal(cache_size(s), -65536);
+	assert_int_equal(pragma_int(s, "PRAGMA cache_size"), -65536);
 	/* Shards loaded at once share it, down to 2 MiB each. */
 	assert_int_equal(store_cache_load(s, 5000000000LL, 2), 0);
-	assert_int_equal(cache_size(s), -32768);
+	assert_int_equal(pragma_int(s, "PRAGMA cache_size"), -32768);
 	assert_int_equal(store_cache_load(s, 0, 4), 0);
-	assert_int_equal(cache_size(s), -4096);
+	assert_int_equal(pragma_int(s, "PRAGMA cache_size"), -4096);
 	assert_int_equal(store_cache_load(s, 0, 64), 0);
-	assert_int_equal(cache_size(s), -2048);
+	assert_int_equal(pragma_int(s, "PRAGMA cache_size"), -2048);
 	assert_int_equal(store_cache_scan(s), 0);
-	assert_int_equal(cache_size(s), -16384);
+	assert_int_equal(pragma_int(s, "PRAGMA cache_size"), -16384);
+}
+
+/* A load checks no foreign keys; store_open and reading in order do. */
+static void test_store_foreign_keys_off_for_loads_only(void **state)
+{
+	struct store *s;
+
+	(void)state;
+	s = open_ok();
+	assert_int_equal(pragma_int(s, "PRAGMA foreign_keys"), 1);
+	assert_int_equal(store_cache_load(s, 0, 1), 0);
+	assert_int_equal(pragma_int(s, "PRAGMA foreign_keys"), 0);
+	assert_int_equal(store_cache_scan(s), 0);
+	assert_int_equal(pragma_int(s, "PRAGMA foreign_keys"), 1);
 }
 
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
@@ -878,6 +893,7 @@ int main(void)
 		T(test_store_library_init_only_before_first_open),
 		T(test_store_new_database_has_version_and_application_id),
 		T(test_store_cache_sized_per_use),
+		T(test_store_foreign_keys_off_for_loads_only),
 		T(test_store_reopen_keeps_data),
 		T(test_store_refuses_foreign_database),
 		T(test_store_refuses_other_application_id),
