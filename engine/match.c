@@ -439,9 +439,16 @@ static int get_blob(sqlite3_stmt *st, int col, unsigned char out[ROUTEKEY_LEN])
 	return 0;
 }
 
+/* A currency code (3 letters by the tables' CHECK), copied without printf:
+ * it is read for every row a match reads. */
 static void get_currency(sqlite3_stmt *st, int col, char out[4])
 {
-	snprintf(out, 4, "%s", sqlite3_column_text(st, col) ? (const char *)sqlite3_column_text(st, col) : "");
+	const char *t = (const char *)sqlite3_column_text(st, col);
+	size_t n = t ? strnlen(t, 3) : 0;
+
+	if (n)
+		memcpy(out, t, n);
+	out[n] = '\0';
 }
 
 /*
