@@ -350,6 +350,9 @@ static struct ingest_ctx *ingest_begin(struct store *s, struct profile *p, struc
 		*status = db_error(x);
 		if (store_rollback(s))
 			log_event(LOG_ERROR, "rollback failed", "file", path, "error", store_errmsg(s), LOG_END);
+		else if (store_load_done(s))
+			log_event(LOG_ERROR, "cannot turn foreign key checks on again", "file", path, "error",
+				  store_errmsg(s), LOG_END);
 		free(x);
 		return NULL;
 	}
@@ -407,6 +410,14 @@ done:
 	if (status && store_rollback(s))
 		log_event(LOG_ERROR, "rollback failed", "file", path, "error", store_errmsg(s), SHARD_KEY(x),
 			  LOG_END);
+	else if (store_load_done(s)) {
+		/* The file is committed (or rolled back), but the connection would
+		 * go on without foreign key checks: an internal error. */
+		log_event(LOG_ERROR, "cannot turn foreign key checks on again", "file", path, "error",
+			  store_errmsg(s), SHARD_KEY(x), LOG_END);
+		if (!status)
+			status = EX_SOFTWARE;
+	}
 	free(x);
 	return status;
 }

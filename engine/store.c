@@ -454,9 +454,10 @@ static int set_cache(struct store *s, const char *pragma)
  * a 1,000,000-order ledger took 6.50 to 6.59 s to load and its statements
  * 3.88 to 5.13 s; without it (and without SQLite's memory statistics) 6.07
  * to 6.29 s and 3.62 to 3.84 s (4 runs each, alternated).  Everything else
- * (runs, cases, merges, migrations) checks them: store_open turns them on and
- * store_cache_scan turns them on again.  SQLite ignores the pragma inside a
- * transaction, so both come before store_begin.
+ * (runs, cases, merges, migrations) checks them: store_open turns them on,
+ * store_load_done turns them on again after the load's commit or rollback,
+ * and so does store_cache_scan.  SQLite ignores the pragma inside a
+ * transaction, so these come before store_begin or after the commit.
  */
 static int set_foreign_keys(struct store *s, int on)
 {
@@ -477,6 +478,11 @@ int store_cache_load(struct store *s, int64_t file_bytes, int share)
 		kib = kib / share < 2048 ? 2048 : kib / share;
 	snprintf(sql, sizeof(sql), "PRAGMA cache_size = -%d", kib);
 	return set_cache(s, sql) || set_foreign_keys(s, 0) ? -1 : 0;
+}
+
+int store_load_done(struct store *s)
+{
+	return set_foreign_keys(s, 1);
 }
 
 int store_cache_scan(struct store *s)

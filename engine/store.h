@@ -77,6 +77,8 @@ const char *store_errmsg(const struct store *s);
  * store_begin. */
 int store_cache_load(struct store *s, int64_t file_bytes, int share);
 int store_cache_scan(struct store *s);
+/* After a load's commit or rollback: check foreign keys again. */
+int store_load_done(struct store *s);
 
 /* How many rows a file stores before its frontier for late rows moves on:
  * STORE_LATE_LAG unless a test asks for fewer. */

@@ -196,6 +196,20 @@ static int64_t query_int(const char *sql)
 	return v;
 }
 
+/* Whether the store's own connection checks foreign keys: a load turns them
+ * off for its transaction only. */
+static int foreign_keys_on(void)
+{
+	sqlite3_stmt *st = NULL;
+	int v;
+
+	assert_int_equal(sqlite3_prepare_v2(store_handle(fx.s), "PRAGMA foreign_keys", -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	v = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
 static void expect_counts(int64_t read, int64_t inserted, int64_t duplicate, int64_t conflict,
 			  int64_t rejected, int64_t skipped)
 {
@@ -267,6 +281,7 @@ static void test_ingest_clean_file(void **state)
 	assert_int_equal(query_int("SELECT fee_minor IS NULL FROM statement_rows WHERE txn_id = 'T2'"), 1);
 	/* Plain keys: none stored (made again from the row when needed). */
 	assert_int_equal(query_int("SELECT count(route_key) FROM statement_rows"), 0);
+	assert_int_equal(foreign_keys_on(), 1);
 }
 
 static void test_ingest_same_bytes_again_is_a_no_op(void **state)
@@ -371,6 +386,7 @@ static void test_ingest_three_bad_rows_in_200_refuses_file(void **state)
 	told("line 11 field amount: amount is not a decimal number");
 	told("line 12 field amount");
 	told("line 122 field amount");
+	assert_int_equal(foreign_keys_on(), 1);
 	/* Refused bytes are not remembered: a second try is refused again, not "already". */
 	assert_int_equal(ingest(path), EX_DATAERR);
 	assert_false(fx.res.already);

@@ -881,6 +881,9 @@ static void test_store_foreign_keys_off_for_loads_only(void **state)
 	assert_int_equal(pragma_int(s, "PRAGMA foreign_keys"), 1);
 	assert_int_equal(store_cache_load(s, 0, 1), 0);
 	assert_int_equal(pragma_int(s, "PRAGMA foreign_keys"), 0);
+	assert_int_equal(store_load_done(s), 0);
+	assert_int_equal(pragma_int(s, "PRAGMA foreign_keys"), 1);
+	assert_int_equal(store_cache_load(s, 0, 1), 0);
 	assert_int_equal(store_cache_scan(s), 0);
 	assert_int_equal(pragma_int(s, "PRAGMA foreign_keys"), 1);
 }
