@@ -337,6 +337,35 @@ static void test_ingest_overlapping_file_dedupes_by_txn_id_and_keeps_first_on_co
 	told("id seen again with different content; first version kept");
 }
 
+/* After a row that is not new, the next row's identity is looked up before
+ * any insert (engine/store.c): runs of duplicates, a new row among them, a
+ * repeat of a line of the same file and a conflict are all still told apart,
+ * and new rows still get consecutive row ids. */
+static void test_ingest_runs_of_duplicates_then_new_rows(void **state)
+{
+	(void)state;
+	use_shipped("psp_v1");
+	assert_int_equal(ingest(put_text("a.csv", PSP_HEADER
+					 "T1,2026-11-20T10:15:09Z,CHARGE,ORD-1,12.34,USD,stripe,0.30\n"
+					 "T2,2026-11-20T10:16:00Z,CHARGE,ORD-2,5.00,USD,stripe,\n"
+					 "T3,2026-11-20T10:17:00Z,CHARGE,ORD-3,7.00,USD,stripe,\n")), 0);
+	assert_int_equal(ingest(put_text("b.csv", PSP_HEADER
+					 "T1,2026-11-20T10:15:09Z,CHARGE,ORD-1,12.34,USD,stripe,0.30\n"
+					 "T2,2026-11-20T10:16:00Z,CHARGE,ORD-2,5.00,USD,stripe,\n"
+					 "T4,2026-11-20T10:18:00Z,CHARGE,ORD-4,8.00,USD,stripe,\n"
+					 "T4,2026-11-20T10:18:00Z,CHARGE,ORD-4,8.00,USD,stripe,\n"
+					 "T3,2026-11-20T10:17:00Z,CHARGE,ORD-3,7.01,USD,stripe,\n"
+					 "T5,2026-11-20T10:19:00Z,CHARGE,ORD-5,9.00,USD,stripe,\n")), 0);
+	expect_counts(6, 2, 3, 1, 0, 0);
+	assert_int_equal(query_int("SELECT count(*) FROM statement_rows"), 5);
+	assert_int_equal(query_int("SELECT row_id FROM statement_rows WHERE txn_id = 'T4'"), 4);
+	assert_int_equal(query_int("SELECT row_id FROM statement_rows WHERE txn_id = 'T5'"), 5);
+	assert_int_equal(query_int("SELECT line FROM statement_rows WHERE txn_id = 'T4'"), 4);
+	assert_int_equal(query_int("SELECT amount_minor FROM statement_rows WHERE txn_id = 'T3'"), 700);
+	assert_int_equal(query_int("SELECT count(*) FROM conflicts"), 1);
+	assert_int_equal(query_int("SELECT line * 10 + kept_row_id FROM conflicts WHERE ident = 'T3'"), 63);
+}
+
 /* ---- rejects and the refusal share -------------------------------------------------------------- */
 
 static void test_ingest_one_bad_row_in_200_is_quarantined(void **state)
@@ -701,6 +730,7 @@ int main(void)
 		T(test_ingest_same_bytes_again_is_a_no_op),
 		T(test_ingest_header_only_file_is_valid_and_empty),
 		T(test_ingest_overlapping_file_dedupes_by_txn_id_and_keeps_first_on_conflict),
+		T(test_ingest_runs_of_duplicates_then_new_rows),
 		T(test_ingest_one_bad_row_in_200_is_quarantined),
 		T(test_ingest_two_bad_rows_in_200_is_exactly_the_share),
 		T(test_ingest_three_bad_rows_in_200_refuses_file),
