@@ -16,6 +16,9 @@
 #include "banned.h"
 
 #define ENCODE_MAX 4096
+/* The first netstring of a route key and of an order key (schemas/routekey.md). */
+#define ROUTE_TAG "recon-route-v1"
+#define ORDER_TAG "recon-order-v1"
 
 struct routekey {
 	EVP_MD *sha256;
@@ -124,7 +127,7 @@ static int encode_route(unsigned char *buf, size_t *pos, const char *kind, const
 
 	*pos = 0;
 	if (n < 0 ||
-	    put_netstring(buf, pos, "recon-route-v1", 14) ||
+	    put_netstring(buf, pos, ROUTE_TAG, sizeof(ROUTE_TAG) - 1) ||
 	    put_netstring(buf, pos, kind, strlen(kind)) ||
 	    put_netstring(buf, pos, channel, strlen(channel)) ||
 	    put_netstring(buf, pos, order_ref, strlen(order_ref)) ||
@@ -137,7 +140,7 @@ static int encode_route(unsigned char *buf, size_t *pos, const char *kind, const
 static int encode_order(unsigned char *buf, size_t *pos, const char *order_ref)
 {
 	*pos = 0;
-	if (put_netstring(buf, pos, "recon-order-v1", 14) ||
+	if (put_netstring(buf, pos, ORDER_TAG, sizeof(ORDER_TAG) - 1) ||
 	    put_netstring(buf, pos, order_ref, strlen(order_ref)))
 		return -1;
 	return 0;
@@ -202,23 +205,21 @@ int routekey_route_fits(const char *kind, const char *channel, const char *order
 {
 	/* The amount's "%lld": a '-' and the digits of its magnitude. */
 	uint64_t v = amount_minor < 0 ? (uint64_t)0 - (uint64_t)amount_minor : (uint64_t)amount_minor;
-	size_t digits = amount_minor < 0 ? 2 : 1;
+	size_t digits = amount_minor < 0 ? 2 : 1, total;
 
 	while (v >= 10) {
 		v /= 10;
 		digits++;
 	}
-	return netstring_len(14) + netstring_len(strlen(kind)) + netstring_len(strlen(channel)) +
-			       netstring_len(strlen(order_ref)) + netstring_len(strlen(currency)) +
-			       netstring_len(digits) <=
-		       ENCODE_MAX
-		       ? 0
-		       : -1;
+	total = netstring_len(sizeof(ROUTE_TAG) - 1) + netstring_len(strlen(kind)) +
+		netstring_len(strlen(channel)) + netstring_len(strlen(order_ref)) +
+		netstring_len(strlen(currency)) + netstring_len(digits);
+	return total <= ENCODE_MAX ? 0 : -1;
 }
 
 int routekey_order_fits(const char *order_ref)
 {
-	return netstring_len(14) + netstring_len(strlen(order_ref)) <= ENCODE_MAX ? 0 : -1;
+	return netstring_len(sizeof(ORDER_TAG) - 1) + netstring_len(strlen(order_ref)) <= ENCODE_MAX ? 0 : -1;
 }
 
 int routekey_keyed(const struct routekey *rk)
