@@ -318,9 +318,17 @@ static int already(struct store *s, const char *path, const unsigned char sha[32
 
 /* A file's context, its file row and its transaction begun.  SHARE: how many
  * databases are loaded at once, to share the page cache between. */
+/* ingest_end's status for a file whose identity indexes, built after its rows,
+ * found two rows with one identity: rolled back, to be loaded again row by
+ * row (store_identity_defer). */
+#define LOAD_AGAIN (-1)
+
+/* Open the file's transaction and its files row; with DEFER, a large file into
+ * an empty table builds its identity indexes after its rows. */
 static struct ingest_ctx *ingest_begin(struct store *s, struct profile *p, struct routekey *rk,
 				       const char *path, const struct ingest_options *opts,
-				       const unsigned char sha[32], int64_t bytes, int share, int *status)
+				       const unsigned char sha[32], int64_t bytes, int share, int defer,
+				       int *status)
 {
 	struct ingest_ctx *x = calloc(1, sizeof(*x));
 	struct store_file sf;
@@ -346,7 +354,7 @@ static struct ingest_ctx *ingest_begin(struct store *s, struct profile *p, struc
 	sf.channel = opts->channel;
 	sf.bytes = bytes;
 	if (store_cache_load(s, bytes, share) || store_begin(s) || store_file_insert(s, &sf, &x->file_id) ||
-	    store_ordinal_reset(s)) {
+	    store_ordinal_reset(s) || (defer && store_identity_defer(s, p->kind == PROFILE_LEDGER, bytes) < 0)) {
 		*status = db_error(x);
 		if (store_rollback(s))
 			log_event(LOG_ERROR, "rollback failed", "file", path, "error", store_errmsg(s), LOG_END);
@@ -368,6 +376,7 @@ static int ingest_end(struct ingest_ctx *x, int status, const struct normalize_f
 	const char *path = x->path;
 	long ppm;
 	size_t i;
+	int rc;
 
 	if (status)
 		goto done;
@@ -383,6 +392,12 @@ static int ingest_end(struct ingest_ctx *x, int status, const struct normalize_f
 			status = db_error(x);
 			goto done;
 		}
+	fault_point("ingest-indexes");
+	rc = store_identity_build(s);
+	if (rc) {
+		status = rc > 0 ? LOAD_AGAIN : db_error(x);
+		goto done;
+	}
 	fault_point("ingest-commit");
 	if (store_file_finish(s, x->file_id, &x->c) || store_commit(s)) {
 		status = db_error(x);
@@ -422,8 +437,10 @@ done:
 	return status;
 }
 
-int ingest_file(struct store *s, struct profile *p, struct routekey *rk, const char *path,
-		const struct ingest_options *opts, struct ingest_result *res)
+/* ingest_file, deferring the identity indexes if DEFER; LOAD_AGAIN when that
+ * failed. */
+static int ingest_once(struct store *s, struct profile *p, struct routekey *rk, const char *path,
+		       const struct ingest_options *opts, struct ingest_result *res, int defer)
 {
 	struct ingest_ctx *x;
 	struct normalize_file_result nr;
@@ -438,7 +455,7 @@ int ingest_file(struct store *s, struct profile *p, struct routekey *rk, const c
 	rc = already(s, path, sha, &res->file_id);
 	if (rc)
 		return rc < 0 ? EX_SOFTWARE : (res->already = 1, 0);
-	x = ingest_begin(s, p, rk, path, opts, sha, bytes, 1, &status);
+	x = ingest_begin(s, p, rk, path, opts, sha, bytes, 1, defer, &status);
 	if (x == NULL)
 		return status;
 	x->progress = 1;
@@ -448,11 +465,30 @@ int ingest_file(struct store *s, struct profile *p, struct routekey *rk, const c
 	return ingest_end(x, status, &nr, res);
 }
 
+/* A file whose ids repeat within it, found only once its rows are in, loads
+ * again row by row; it was rolled back, and nothing of it was logged. */
+static int load_again(struct store *s, struct profile *p, struct routekey *rk, const char *path,
+		      const struct ingest_options *opts, struct ingest_result *res)
+{
+	log_event(LOG_INFO, "an id repeats within the file; loading it again row by row", "file", path,
+		  LOG_END);
+	return ingest_once(s, p, rk, path, opts, res, 0);
+}
+
+int ingest_file(struct store *s, struct profile *p, struct routekey *rk, const char *path,
+		const struct ingest_options *opts, struct ingest_result *res)
+{
+	int status = ingest_once(s, p, rk, path, opts, res, 1);
+
+	return status == LOAD_AGAIN ? load_again(s, p, rk, path, opts, res) : status;
+}
+
 /* One shard's part of ingest_file_shards, on a thread of its own. */
 struct shard_job {
 	struct ingest_ctx *x;
 	struct readahead *ra;
 	struct ingest_result *res;
+	size_t shard;              /* its index in the caller's shards */
 	int consumed;              /* on_row's failure */
 	int status;
 	pthread_t thread;
@@ -507,12 +543,13 @@ int ingest_file_shards(const struct ingest_shard *sh, size_t n, struct profile *
 
 		if (res[k].already)
 			continue;
-		job[m].x = ingest_begin(sh[k].s, p, sh[k].rk, path, &sh[k].opts, sha, bytes, (int)n, &st);
+		job[m].x = ingest_begin(sh[k].s, p, sh[k].rk, path, &sh[k].opts, sha, bytes, (int)n, 1, &st);
 		if (job[m].x == NULL) {
 			status = st;
 			goto out;
 		}
 		job[m].res = &res[k];
+		job[m].shard = k;
 		job[m].x->progress = m == 0;
 		/* N threads log into one stream: each message says its shard. */
 		snprintf(job[m].x->shard, sizeof(job[m].x->shard), "%u/%u", (unsigned)sh[k].opts.shard_k,
@@ -543,13 +580,24 @@ int ingest_file_shards(const struct ingest_shard *sh, size_t n, struct profile *
 		if (job[k].started)
 			pthread_join(job[k].thread, NULL);
 		failed += job[k].consumed != 0;
-		if (job[k].status && !status)
+		if (job[k].status && job[k].status != LOAD_AGAIN && !status)
 			status = job[k].status;
 	}
 	log_progress_done();
 	rc = readahead_finish(ra, &nr, failed == m);
 	if (rc && !status)
 		status = rc;
+	/* A shard whose ids repeat loads again on its own, reading the file for
+	 * its rows alone (its options say its shard). */
+	for (k = 0; k < m; k++) {
+		const struct ingest_shard *h = &sh[job[k].shard];
+
+		if (job[k].status != LOAD_AGAIN)
+			continue;
+		rc = load_again(h->s, p, h->rk, path, &h->opts, job[k].res);
+		if (rc && !status)
+			status = rc;
+	}
 out:
 	/* Files begun but never handed to a thread (an earlier failure); a job
 	 * whose thread did not start was ended already and has no x. */

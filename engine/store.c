@@ -59,6 +59,9 @@ enum stmt_id {
 	Q_ORD_RESET,
 	Q_SETTING_GET,
 	Q_SETTING_SET,
+	Q_STMT_EMPTY,
+	Q_EVENT_EMPTY,
+	Q_INDEX_SQL,
 	Q_COUNT
 };
 
@@ -136,6 +139,22 @@ static const struct stmt_def stmt_defs[Q_COUNT] = {
 		"INSERT INTO settings (name, value) VALUES (:name, :value)"
 		" ON CONFLICT (name) DO UPDATE SET value = excluded.value",
 		{ ":name", ":value" } },
+	[Q_STMT_EMPTY] = { "SELECT NOT EXISTS (SELECT 1 FROM statement_rows)", { NULL } },
+	[Q_EVENT_EMPTY] = { "SELECT NOT EXISTS (SELECT 1 FROM ledger_events)", { NULL } },
+	[Q_INDEX_SQL] = { "SELECT sql FROM sqlite_schema WHERE type = 'index' AND name = :name", { ":name" } },
+};
+
+/* The identity indexes of each table ([0] statement rows, [1] ledger events;
+ * schemas/migrations/0010_plain_keys.sql), which store_identity_defer drops
+ * for a bulk load and store_identity_build makes again from their own SQL. */
+#define IDENTITY_INDEXES 2
+static const char *const identity_index[2][IDENTITY_INDEXES] = {
+	{ "statement_rows_txn", "statement_rows_uid" },
+	{ "ledger_events_id", "ledger_events_uid" },
+};
+static const char *const identity_drop[2] = {
+	"DROP INDEX statement_rows_txn; DROP INDEX statement_rows_uid",
+	"DROP INDEX ledger_events_id; DROP INDEX ledger_events_uid",
 };
 
 struct store {
@@ -155,6 +174,9 @@ struct store {
 	} frontier[2];
 	int64_t late_lag;          /* STORE_LATE_LAG, or what a test set */
 	int probe_first[2];        /* the last row of that table was not new (insert_row) */
+	int64_t defer_min;         /* STORE_DEFER_MIN, or what a test set */
+	int load_share;            /* store_cache_load's SHARE */
+	char *identity_sql[IDENTITY_INDEXES]; /* dropped for this transaction's load */
 	char err[512];
 };
 
@@ -375,6 +397,17 @@ int store_open(const char *path, struct store **out, char *err, size_t errlen)
 		return -1;
 	}
 	s->late_lag = STORE_LATE_LAG;
+	s->defer_min = STORE_DEFER_MIN;
+	/* A test hook, as RECON_FAULT: the e2e tests load their small files as
+	 * bulk loads with RECON_DEFER_MIN=0 and compare with row by row. */
+	if (getenv("RECON_DEFER_MIN") != NULL) {
+		char *end;
+		long long v = strtoll(getenv("RECON_DEFER_MIN"), &end, 10);
+
+		if (*end == '\0' && v >= 0)
+			s->defer_min = v;
+	}
+	s->load_share = 1;
 	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
 			    NULL) != SQLITE_OK) {
 		snprintf(err, errlen, "%s: cannot open database: %s", path,
@@ -416,6 +449,8 @@ void store_close(struct store *s)
 		free(s->frontier[q].next.p);
 		free(s->frontier[q].max.p);
 	}
+	for (q = 0; q < IDENTITY_INDEXES; q++)
+		free(s->identity_sql[q]);
 	if (s->db && sqlite3_close(s->db) != SQLITE_OK)
 		fprintf(stderr, "level=error msg=\"cannot close database\" error=\"%s\"\n", sqlite3_errmsg(s->db));
 	free(s);
@@ -475,6 +510,7 @@ int store_cache_load(struct store *s, int64_t file_bytes, int share)
 
 	/* Databases loaded at once (the shards of one ingest) share the budget,
 	 * so that the process stays as small as one database's load. */
+	s->load_share = share > 1 ? share : 1;
 	if (share > 1)
 		kib = kib / share < 2048 ? 2048 : kib / share;
 	snprintf(sql, sizeof(sql), "PRAGMA cache_size = -%d", kib);
@@ -496,6 +532,108 @@ void store_set_late_lag(struct store *s, int64_t rows)
 	s->late_lag = rows;
 }
 
+void store_set_defer_min(struct store *s, int64_t bytes)
+{
+	s->defer_min = bytes;
+}
+
+/* Forget the identity indexes' SQL: they are back (built, or rolled back). */
+static void identity_forget(struct store *s)
+{
+	int i;
+
+	for (i = 0; i < IDENTITY_INDEXES; i++) {
+		free(s->identity_sql[i]);
+		s->identity_sql[i] = NULL;
+	}
+}
+
+/*
+ * A bulk load into an empty table builds its identity indexes after the rows,
+ * in one sort, instead of a B-tree insert per row.  The ids of one file come
+ * nearly in time order, but a refund's or cancellation's lands hours of ids
+ * back, and at 5,000,000 orders those pages have left the cache.  The table is
+ * empty, so a row can repeat only a row of its own file, and then building the
+ * unique index fails: the caller rolls the file back and loads it again with
+ * the indexes in place, which tells duplicates from conflicts row by row as
+ * always.  The indexes are made again from their own SQL in sqlite_schema, so
+ * that they stay what the migrations made.
+ */
+int store_identity_defer(struct store *s, int ledger, int64_t file_bytes)
+{
+	enum stmt_id q = ledger ? Q_EVENT_EMPTY : Q_STMT_EMPTY;
+	int rc, empty, i;
+
+	if (file_bytes < s->defer_min)
+		return 0;
+	rc = sqlite3_step(s->stmt[q]);
+	empty = rc == SQLITE_ROW && sqlite3_column_int(s->stmt[q], 0) == 1;
+	sqlite3_reset(s->stmt[q]);
+	if (rc != SQLITE_ROW)
+		return fail_stmt(s, q);
+	if (!empty)
+		return 0;
+	for (i = 0; i < IDENTITY_INDEXES; i++) {
+		sqlite3_stmt *st = s->stmt[Q_INDEX_SQL];
+
+		if (bind_text(s, Q_INDEX_SQL, 0, identity_index[ledger][i]))
+			return fail_stmt(s, Q_INDEX_SQL);
+		rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) == SQLITE_TEXT)
+			s->identity_sql[i] = strdup((const char *)sqlite3_column_text(st, 0));
+		sqlite3_reset(st);
+		if (rc == SQLITE_DONE) {
+			identity_forget(s);
+			snprintf(s->err, sizeof(s->err), "internal: identity index %s not in the schema",
+				 identity_index[ledger][i]);
+			return -1;
+		}
+		if (rc != SQLITE_ROW || s->identity_sql[i] == NULL) {
+			identity_forget(s);
+			if (rc != SQLITE_ROW)
+				return fail_stmt(s, Q_INDEX_SQL);
+			snprintf(s->err, sizeof(s->err), "out of memory");
+			return -1;
+		}
+	}
+	if (sqlite3_exec(s->db, identity_drop[ledger], NULL, NULL, NULL) != SQLITE_OK) {
+		identity_forget(s);
+		return fail_db(s, "cannot drop the identity indexes for the load");
+	}
+	return 1;
+}
+
+int store_identity_build(struct store *s)
+{
+	char sql[48];
+	int i, kib = 16384 / s->load_share;
+
+	if (s->identity_sql[0] == NULL)
+		return 0;
+	/* The sort holds as much as the page cache.  The load's dirty pages go
+	 * to the log now rather than at the commit, and the cache shrinks to the
+	 * scan's size (shared by the databases loaded at once) and gives the
+	 * rest back, so that the sort fits in the memory the load had. */
+	snprintf(sql, sizeof(sql), "PRAGMA cache_size = -%d", kib < 2048 ? 2048 : kib);
+	if (sqlite3_db_cacheflush(s->db) != SQLITE_OK)
+		return fail_db(s, "cannot write the load's pages before building its identity indexes");
+	if (set_cache(s, sql))
+		return -1;
+	if (sqlite3_db_release_memory(s->db) != SQLITE_OK)
+		return fail_db(s, "cannot release the load's page cache");
+	for (i = 0; i < IDENTITY_INDEXES; i++) {
+		if (sqlite3_exec(s->db, s->identity_sql[i], NULL, NULL, NULL) == SQLITE_OK)
+			continue;
+		if (sqlite3_extended_errcode(s->db) == SQLITE_CONSTRAINT_UNIQUE) {
+			snprintf(s->err, sizeof(s->err), "two rows of the file share an identity");
+			return 1;
+		}
+		return fail_db(s, "cannot build the identity index after the load");
+	}
+	identity_forget(s);
+	return 0;
+}
+
 int store_begin(struct store *s)
 {
 	if (exec_stmt(s, Q_BEGIN))
@@ -507,6 +645,10 @@ int store_begin(struct store *s)
 
 int store_commit(struct store *s)
 {
+	if (s->identity_sql[0] != NULL) {
+		snprintf(s->err, sizeof(s->err), "internal: commit before the identity indexes are built");
+		return -1;
+	}
 	if (exec_stmt(s, Q_COMMIT))
 		return -1;
 	s->in_txn = 0;
@@ -515,6 +657,7 @@ int store_commit(struct store *s)
 
 int store_rollback(struct store *s)
 {
+	identity_forget(s);  /* the rollback puts the indexes back */
 	if (!s->in_txn || sqlite3_get_autocommit(s->db))
 		return 0;
 	s->in_txn = 0;

@@ -21,6 +21,9 @@
 /* Rows stored in a table before the frontier for late rows moves on (see
  * insert_row in store.c). */
 #define STORE_LATE_LAG 30000
+/* Files from this size into an empty table load before their identity
+ * indexes are built (store_identity_defer). */
+#define STORE_DEFER_MIN (16LL << 20)
 
 struct store;
 
@@ -83,6 +86,21 @@ int store_load_done(struct store *s);
 /* How many rows a file stores before its frontier for late rows moves on:
  * STORE_LATE_LAG unless a test asks for fewer. */
 void store_set_late_lag(struct store *s, int64_t rows);
+
+/*
+ * Within a load's transaction, for a file of FILE_BYTES into the ledger
+ * (LEDGER) or the statement rows: if the table holds no row and the file is at
+ * least STORE_DEFER_MIN bytes (or what store_set_defer_min set), drop the
+ * table's identity indexes until store_identity_build.  Returns 1 if dropped,
+ * 0 if not, -1 on error.  store_identity_build makes them again (a no-op if
+ * none were dropped); it returns 0, 1 if two rows of the file share an
+ * identity (roll back and load the file again without deferring: only then
+ * are duplicates told from conflicts), or -1 on error.  store_commit refuses
+ * while they are dropped; store_rollback puts them back.
+ */
+int store_identity_defer(struct store *s, int ledger, int64_t file_bytes);
+int store_identity_build(struct store *s);
+void store_set_defer_min(struct store *s, int64_t bytes);
 
 int store_begin(struct store *s);    /* BEGIN IMMEDIATE */
 int store_commit(struct store *s);

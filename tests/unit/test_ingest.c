@@ -196,6 +196,34 @@ static int64_t query_int(const char *sql)
 	return v;
 }
 
+/* The first column of the first row of SQL, as text, into BUF. */
+static void query_text(const char *sql, char *buf, size_t size)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+
+	assert_int_equal(sqlite3_open_v2(fx.db, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		fail_msg("%s: %s", sql, sqlite3_errmsg(db));
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	snprintf(buf, size, "%s", sqlite3_column_text(st, 0) ? (const char *)sqlite3_column_text(st, 0) : "");
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+}
+
+/* How often TEXT is on stderr. */
+static int told_times(const char *text)
+{
+	const char *p = fx.captured;
+	int n = 0;
+
+	while ((p = strstr(p, text)) != NULL) {
+		n++;
+		p += strlen(text);
+	}
+	return n;
+}
+
 /* Whether the store's own connection checks foreign keys: a load turns them
  * off for its transaction only. */
 static int foreign_keys_on(void)
@@ -364,6 +392,118 @@ static void test_ingest_runs_of_duplicates_then_new_rows(void **state)
 	assert_int_equal(query_int("SELECT amount_minor FROM statement_rows WHERE txn_id = 'T3'"), 700);
 	assert_int_equal(query_int("SELECT count(*) FROM conflicts"), 1);
 	assert_int_equal(query_int("SELECT line * 10 + kept_row_id FROM conflicts WHERE ident = 'T3'"), 63);
+}
+
+/* ---- bulk loads: identity indexes built after the rows ------------------------------------ */
+
+/* Every index of the row tables, by name, with its SQL. */
+#define ROW_INDEXES "SELECT group_concat(name || ': ' || sql, char(10)) FROM (SELECT name, sql" \
+		    " FROM sqlite_schema WHERE type = 'index' AND tbl_name IN ('statement_rows', 'ledger_events')" \
+		    " ORDER BY name)"
+
+/* A first file into an empty table stores its rows, then builds its identity
+ * indexes (store_identity_defer): the same rows, ids and indexes as row by
+ * row, and later files are told duplicates and conflicts by those indexes. */
+static void test_ingest_bulk_load_builds_identity_indexes_after_rows(void **state)
+{
+	char before[2048], after[2048];
+
+	(void)state;
+	store_set_defer_min(fx.s, 0);
+	log_set_level(LOG_INFO);
+	query_text(ROW_INDEXES, before, sizeof(before));
+	assert_non_null(strstr(before, "ledger_events_id: CREATE UNIQUE INDEX"));
+	use_shipped("psp_v1");
+	assert_int_equal(ingest(put_text("a.csv", PSP_HEADER
+					 "T1,2026-11-20T10:15:09Z,CHARGE,ORD-1,12.34,USD,stripe,0.30\n"
+					 "T2,2026-11-20T10:16:00Z,CHARGE,ORD-2,5.00,USD,stripe,\n"
+					 "T3,2026-11-20T10:17:00Z,CHARGE,ORD-3,7.00,USD,stripe,\n")), 0);
+	expect_counts(3, 3, 0, 0, 0, 0);
+	assert_int_equal(told_times("loading it again"), 0);
+	query_text(ROW_INDEXES, after, sizeof(after));
+	assert_string_equal(after, before);
+	assert_int_equal(query_int("SELECT group_concat(row_id || txn_id, ',') = '1T1,2T2,3T3' FROM"
+				   " (SELECT row_id, txn_id FROM statement_rows ORDER BY row_id)"), 1);
+	assert_int_equal(query_int("SELECT count(*) FROM statement_rows WHERE row_id = line - 1"), 3);
+	assert_int_equal(foreign_keys_on(), 1);
+	/* The table has rows now: the next file checks each row as it comes. */
+	assert_int_equal(ingest(put_text("b.csv", PSP_HEADER
+					 "T2,2026-11-20T10:16:00Z,CHARGE,ORD-2,5.00,USD,stripe,\n"
+					 "T3,2026-11-20T10:17:00Z,CHARGE,ORD-3,7.01,USD,stripe,\n"
+					 "T4,2026-11-20T10:18:00Z,CHARGE,ORD-4,8.00,USD,stripe,\n")), 0);
+	expect_counts(3, 1, 1, 1, 0, 0);
+	assert_int_equal(query_int("SELECT row_id FROM statement_rows WHERE txn_id = 'T4'"), 4);
+	assert_int_equal(query_int("SELECT kept_row_id * 10 + line FROM conflicts WHERE ident = 'T3'"), 33);
+	/* The ledger table was empty still: its first file is a bulk load too. */
+	use_shipped("ledger_v1");
+	assert_int_equal(ingest(put_text("ledger.csv", "event_id,order_id,event,amount,currency,channel,event_time\n"
+					 "E1,ORD-1,CREATED,12.34,USD,stripe,2026-11-20T10:00:00Z\n"
+					 "E2,ORD-1,PAID,12.34,USD,stripe,2026-11-20T10:15:09Z\n")), 0);
+	expect_counts(2, 2, 0, 0, 0, 0);
+	query_text(ROW_INDEXES, after, sizeof(after));
+	assert_string_equal(after, before);
+}
+
+/* Ids that repeat within a bulk load's file are found when its identity
+ * index is built: the file is rolled back and loaded again row by row, so
+ * the duplicate and the conflict are told apart, counted and logged once,
+ * and the rows keep consecutive ids. */
+static void test_ingest_bulk_load_with_repeated_ids_loads_again(void **state)
+{
+	(void)state;
+	store_set_defer_min(fx.s, 0);
+	log_set_level(LOG_INFO);
+	use_shipped("psp_v1");
+	assert_int_equal(ingest(put_text("a.csv", PSP_HEADER
+					 "T1,2026-11-20T10:15:09Z,CHARGE,ORD-1,12.34,USD,stripe,0.30\n"
+					 "T2,2026-11-20T10:16:00Z,CHARGE,ORD-2,5.00,USD,stripe,\n"
+					 "T1,2026-11-20T10:15:09Z,CHARGE,ORD-1,12.34,USD,stripe,0.30\n"
+					 "T2,2026-11-20T10:16:00Z,CHARGE,ORD-2,9.99,USD,stripe,\n"
+					 "T3,2026-11-20T10:17:00Z,CHARGE,ORD-3,7.00,USD,stripe,\n")), 0);
+	expect_counts(5, 3, 1, 1, 0, 0);
+	assert_int_equal(told_times("an id repeats within the file; loading it again row by row"), 1);
+	assert_int_equal(told_times("id seen again with different content"), 1);
+	assert_int_equal(told_times("file ingested"), 1);
+	assert_int_equal(query_int("SELECT count(*) FROM files"), 1);
+	assert_int_equal(query_int("SELECT rows_read * 1000 + rows_inserted * 100 + rows_duplicate * 10"
+				   " + rows_conflict FROM files"), 5311);
+	assert_int_equal(query_int("SELECT group_concat(row_id, '') FROM (SELECT row_id FROM statement_rows"
+				   " ORDER BY row_id)"), 123);
+	assert_int_equal(query_int("SELECT row_id * 10 + line FROM statement_rows WHERE txn_id = 'T3'"), 36);
+	assert_int_equal(query_int("SELECT amount_minor FROM statement_rows WHERE txn_id = 'T2'"), 500);
+	assert_int_equal(query_int("SELECT line * 10 + kept_row_id FROM conflicts WHERE ident = 'T2'"), 52);
+	assert_int_equal(foreign_keys_on(), 1);
+	/* The same for the ledger, and rows without an id: identical ones stay
+	 * two (their ordinals differ), so they need no second load. */
+	use_shipped("ledger_v1");
+	assert_int_equal(ingest(put_text("ledger.csv", "event_id,order_id,event,amount,currency,channel,event_time\n"
+					 "E1,ORD-1,CREATED,12.34,USD,stripe,2026-11-20T10:00:00Z\n"
+					 "E1,ORD-1,CREATED,12.34,USD,stripe,2026-11-20T10:00:00Z\n"
+					 "E2,ORD-1,PAID,12.34,USD,stripe,2026-11-20T10:15:09Z\n")), 0);
+	expect_counts(3, 2, 1, 0, 0, 0);
+	assert_int_equal(told_times("loading it again row by row"), 1);
+	assert_int_equal(query_int("SELECT group_concat(event_row_id || event_id, ',') = '1E1,2E2' FROM"
+				   " (SELECT event_row_id, event_id FROM ledger_events ORDER BY event_row_id)"), 1);
+}
+
+/* A file below the bulk size, or into a table with rows, is loaded row by
+ * row from the start: its repeats never cost a second load. */
+static void test_ingest_small_file_is_not_a_bulk_load(void **state)
+{
+	(void)state;
+	log_set_level(LOG_INFO);
+	use_shipped("psp_v1");
+	assert_int_equal(ingest(put_text("a.csv", PSP_HEADER
+					 "T1,2026-11-20T10:15:09Z,CHARGE,ORD-1,12.34,USD,stripe,0.30\n"
+					 "T1,2026-11-20T10:15:09Z,CHARGE,ORD-1,12.34,USD,stripe,0.30\n")), 0);
+	expect_counts(2, 1, 1, 0, 0, 0);
+	assert_int_equal(told_times("loading it again"), 0);
+	store_set_defer_min(fx.s, 0);
+	assert_int_equal(ingest(put_text("b.csv", PSP_HEADER
+					 "T2,2026-11-20T10:16:00Z,CHARGE,ORD-2,5.00,USD,stripe,\n"
+					 "T2,2026-11-20T10:16:00Z,CHARGE,ORD-2,5.00,USD,stripe,\n")), 0);
+	expect_counts(2, 1, 1, 0, 0, 0);
+	assert_int_equal(told_times("loading it again"), 0);
 }
 
 /* ---- rejects and the refusal share -------------------------------------------------------------- */
@@ -731,6 +871,9 @@ int main(void)
 		T(test_ingest_header_only_file_is_valid_and_empty),
 		T(test_ingest_overlapping_file_dedupes_by_txn_id_and_keeps_first_on_conflict),
 		T(test_ingest_runs_of_duplicates_then_new_rows),
+		T(test_ingest_bulk_load_builds_identity_indexes_after_rows),
+		T(test_ingest_bulk_load_with_repeated_ids_loads_again),
+		T(test_ingest_small_file_is_not_a_bulk_load),
 		T(test_ingest_one_bad_row_in_200_is_quarantined),
 		T(test_ingest_two_bad_rows_in_200_is_exactly_the_share),
 		T(test_ingest_three_bad_rows_in_200_refuses_file),

@@ -888,6 +888,72 @@ static void test_store_foreign_keys_off_for_loads_only(void **state)
 	assert_int_equal(pragma_int(s, "PRAGMA foreign_keys"), 1);
 }
 
+/* How many identity indexes the store's own connection sees on the row tables. */
+static int64_t identity_indexes(void)
+{
+	return pragma_int(fx.s, "SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND name IN"
+				" ('statement_rows_txn', 'statement_rows_uid', 'ledger_events_id', 'ledger_events_uid')");
+}
+
+/* The identity indexes are dropped only for a large enough file into an empty
+ * table, only that table's, and come back by being built (refused if two rows
+ * share an identity), by a rollback, never by a commit. */
+static void test_store_identity_indexes_deferred_for_bulk_loads(void **state)
+{
+	struct row_keys k;
+	struct store_row r;
+	enum store_outcome o;
+	int64_t file_id, kept;
+
+	(void)state;
+	open_ok();
+	assert_int_equal(identity_indexes(), 4);
+	assert_int_equal(store_begin(fx.s), 0);
+	/* Below STORE_DEFER_MIN: kept. */
+	assert_int_equal(store_identity_defer(fx.s, 0, STORE_DEFER_MIN - 1), 0);
+	assert_int_equal(identity_indexes(), 4);
+	assert_int_equal(store_identity_defer(fx.s, 0, STORE_DEFER_MIN), 1);
+	assert_int_equal(identity_indexes(), 2);
+	assert_int_equal(pragma_int(fx.s, "SELECT count(*) FROM sqlite_schema WHERE name = 'ledger_events_id'"), 1);
+	file_id = add_file(0x01);
+	r = make_row(&k, 0xa1, 0xc1, "T-1", 100);
+	assert_int_equal(store_insert_statement(fx.s, file_id, &r, &o, &kept), 0);
+	assert_int_equal(o, STORE_INSERTED);
+	assert_int_equal(store_commit(fx.s), -1);
+	assert_non_null(strstr(store_errmsg(fx.s), "commit before the identity indexes are built"));
+	assert_int_equal(store_identity_build(fx.s), 0);
+	assert_int_equal(identity_indexes(), 4);
+	assert_int_equal(store_identity_build(fx.s), 0); /* nothing left to build */
+	assert_int_equal(store_commit(fx.s), 0);
+	assert_int_equal(query_int("SELECT count(*) FROM statement_rows"), 1);
+	/* The statement table has a row now; the ledger has none. */
+	assert_int_equal(store_begin(fx.s), 0);
+	assert_int_equal(store_identity_defer(fx.s, 0, STORE_DEFER_MIN), 0);
+	assert_int_equal(store_identity_defer(fx.s, 1, STORE_DEFER_MIN), 1);
+	assert_int_equal(identity_indexes(), 2);
+	assert_int_equal(store_rollback(fx.s), 0);
+	assert_int_equal(identity_indexes(), 4);
+	assert_int_equal(store_begin(fx.s), 0);
+	assert_int_equal(store_commit(fx.s), 0);
+	/* Two rows with one id: the index cannot be built. */
+	store_set_defer_min(fx.s, 0);
+	assert_int_equal(store_begin(fx.s), 0);
+	assert_int_equal(store_identity_defer(fx.s, 1, 10), 1);
+	file_id = add_file(0x02);
+	r = make_row(&k, 0xa2, 0xc2, "E-1", 100);
+	r.type = "PAID";
+	assert_int_equal(store_insert_event(fx.s, file_id, &r, &o, &kept), 0);
+	r.line = 3;
+	r.amount_minor = 200;
+	assert_int_equal(store_insert_event(fx.s, file_id, &r, &o, &kept), 0);
+	assert_int_equal(o, STORE_INSERTED);
+	assert_int_equal(store_identity_build(fx.s), 1);
+	assert_string_equal(store_errmsg(fx.s), "two rows of the file share an identity");
+	assert_int_equal(store_rollback(fx.s), 0);
+	assert_int_equal(identity_indexes(), 4);
+	assert_int_equal(query_int("SELECT count(*) FROM ledger_events"), 0);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
@@ -897,6 +963,7 @@ int main(void)
 		T(test_store_new_database_has_version_and_application_id),
 		T(test_store_cache_sized_per_use),
 		T(test_store_foreign_keys_off_for_loads_only),
+		T(test_store_identity_indexes_deferred_for_bulk_loads),
 		T(test_store_reopen_keeps_data),
 		T(test_store_refuses_foreign_database),
 		T(test_store_refuses_other_application_id),
