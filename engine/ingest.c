@@ -358,7 +358,8 @@ static struct ingest_ctx *ingest_begin(struct store *s, struct profile *p, struc
 		*status = db_error(x);
 		if (store_rollback(s))
 			log_event(LOG_ERROR, "rollback failed", "file", path, "error", store_errmsg(s), LOG_END);
-		else if (store_load_done(s))
+		/* Even after a failed rollback: the process goes on to record its run. */
+		if (store_load_done(s))
 			log_event(LOG_ERROR, "cannot turn foreign key checks on again", "file", path, "error",
 				  store_errmsg(s), LOG_END);
 		free(x);
@@ -425,7 +426,7 @@ done:
 	if (status && store_rollback(s))
 		log_event(LOG_ERROR, "rollback failed", "file", path, "error", store_errmsg(s), SHARD_KEY(x),
 			  LOG_END);
-	else if (store_load_done(s)) {
+	if (store_load_done(s)) {
 		/* The file is committed (or rolled back), but the connection would
 		 * go on without foreign key checks: an internal error. */
 		log_event(LOG_ERROR, "cannot turn foreign key checks on again", "file", path, "error",

@@ -84,7 +84,11 @@ static const struct stmt_def stmt_defs[Q_COUNT] = {
 		" rows_conflict = :conf, rows_rejected = :rej, rows_skipped = :skip WHERE file_id = :id",
 		{ ":read", ":ins", ":dup", ":conf", ":rej", ":skip", ":id" } },
 	/* ON CONFLICT DO NOTHING applies to the identity indexes only: a CHECK
-	 * failure is still an error, never a silently dropped row. */
+	 * failure of a row inserted is still an error, never a silently dropped
+	 * row.  A row whose identity is looked up first and found (insert_row)
+	 * is not stored, and its CHECKs are not evaluated: it is counted as a
+	 * duplicate or a conflict by the stored row's fields, and the
+	 * normaliser has refused every value the CHECKs refuse. */
 	[Q_STMT_INSERT] = {
 		"INSERT INTO statement_rows (order_ref, booked_at_us, row_id, file_id, line, txn_id, uid,"
 		" type, amount_minor, currency, channel, route_key, fee_minor, late)"
