@@ -58,6 +58,17 @@ static int db_error(struct ingest_ctx *x)
 	return EX_SOFTWARE;
 }
 
+/* A database error while storing the record that starts at LINE. */
+static int db_error_at(struct ingest_ctx *x, long line)
+{
+	char l[24];
+
+	num(l, sizeof(l), line);
+	log_event(LOG_ERROR, "database error", "file", x->path, "line", l, "error", store_errmsg(x->s),
+		  SHARD_KEY(x), LOG_END);
+	return EX_SOFTWARE;
+}
+
 static int reject(struct ingest_ctx *x, const struct reader_record *rec, const char *field,
 		  const char *reason)
 {
@@ -66,7 +77,7 @@ static int reject(struct ingest_ctx *x, const struct reader_record *rec, const c
 	int keep = x->opts->shard_n == 0 || x->opts->shard_k == 0;
 
 	if (keep && store_quarantine(x->s, x->file_id, rec->line, field, reason, rec->raw, rec->raw_len))
-		return db_error(x);
+		return db_error_at(x, rec->line);
 	x->c.rejected++;
 	if (x->n_first < FIRST_REJECTS) {
 		snprintf(x->first_rejects[x->n_first++], sizeof(x->first_rejects[0]),
@@ -194,7 +205,7 @@ static int on_row(void *ctx, const struct reader_record *rec, enum normalize_res
 	}
 	rc = make_row(x, r, &row, uid, route, order, x->opts->shard_n != 0);
 	if (rc == -2)
-		return db_error(x);
+		return db_error_at(x, rec->line);
 	if (rc) {
 		/* Only an over-long encoding gets here; OpenSSL failures are internal. */
 		return reject(x, rec, NULL, "values too long to key");
@@ -204,7 +215,7 @@ static int on_row(void *ctx, const struct reader_record *rec, enum normalize_res
 	else
 		rc = store_insert_statement(x->s, x->file_id, &row, &outcome, &kept);
 	if (rc)
-		return db_error(x);
+		return db_error_at(x, rec->line);
 	switch (outcome) {
 	case STORE_INSERTED:
 		x->c.inserted++;
@@ -222,7 +233,7 @@ static int on_row(void *ctx, const struct reader_record *rec, enum normalize_res
 		if (store_conflict(x->s, x->file_id, rec->line,
 				   x->p->kind == PROFILE_LEDGER ? "ledger" : "statement", r->id, kept,
 				   rec->raw, rec->raw_len))
-			return db_error(x);
+			return db_error_at(x, rec->line);
 		break;
 	}
 	}

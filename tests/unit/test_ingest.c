@@ -506,6 +506,31 @@ static void test_ingest_small_file_is_not_a_bulk_load(void **state)
 	assert_int_equal(told_times("loading it again"), 0);
 }
 
+/* A database error while storing a row names the file and the row's line,
+ * and leaves nothing of the file.  A trigger stands in for a full disk. */
+static void test_ingest_database_error_names_the_line(void **state)
+{
+	sqlite3 *db = NULL;
+	const char *path;
+
+	(void)state;
+	assert_int_equal(sqlite3_open(fx.db, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "CREATE TRIGGER refuse BEFORE INSERT ON statement_rows"
+				      " WHEN NEW.txn_id = 'T2' BEGIN SELECT RAISE(ABORT, 'refused by the test'); END",
+				      NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	use_shipped("psp_v1");
+	path = put_text("a.csv", PSP_HEADER
+			"T1,2026-11-20T10:15:09Z,CHARGE,ORD-1,12.34,USD,stripe,0.30\n"
+			"T2,2026-11-20T10:16:00Z,CHARGE,ORD-2,5.00,USD,stripe,\n");
+	assert_int_equal(ingest(path), EX_SOFTWARE);
+	told("msg=\"database error\"");
+	told(path);
+	told("line=3 error=\"refused by the test");
+	expect_empty_database();
+	assert_int_equal(foreign_keys_on(), 1);
+}
+
 /* ---- rejects and the refusal share -------------------------------------------------------------- */
 
 static void test_ingest_one_bad_row_in_200_is_quarantined(void **state)
@@ -874,6 +899,7 @@ int main(void)
 		T(test_ingest_bulk_load_builds_identity_indexes_after_rows),
 		T(test_ingest_bulk_load_with_repeated_ids_loads_again),
 		T(test_ingest_small_file_is_not_a_bulk_load),
+		T(test_ingest_database_error_names_the_line),
 		T(test_ingest_one_bad_row_in_200_is_quarantined),
 		T(test_ingest_two_bad_rows_in_200_is_exactly_the_share),
 		T(test_ingest_three_bad_rows_in_200_refuses_file),
