@@ -327,15 +327,15 @@ static int already(struct store *s, const char *path, const unsigned char sha[32
 	return rc;
 }
 
-/* A file's context, its file row and its transaction begun.  SHARE: how many
- * databases are loaded at once, to share the page cache between. */
 /* ingest_end's status for a file whose identity indexes, built after its rows,
  * found two rows with one identity: rolled back, to be loaded again row by
  * row (store_identity_defer). */
 #define LOAD_AGAIN (-1)
 
-/* Open the file's transaction and its files row; with DEFER, a large file into
- * an empty table builds its identity indexes after its rows. */
+/* A file's context, its file row and its transaction begun.  SHARE: how many
+ * databases are loaded at once, to share the page cache between.  DEFER: a
+ * large file into an empty table may build its identity indexes after its
+ * rows. */
 static struct ingest_ctx *ingest_begin(struct store *s, struct profile *p, struct routekey *rk,
 				       const char *path, const struct ingest_options *opts,
 				       const unsigned char sha[32], int64_t bytes, int share, int defer,

@@ -180,19 +180,32 @@ static void told(const char *text)
 		fail_msg("stderr does not say \"%s\"; it says:\n%s", text, fx.captured);
 }
 
+/* The first row of SQL, on a connection of its own (read-only): *DB and the
+ * stepped statement, both for query_done. */
+static sqlite3_stmt *query_row(const char *sql, sqlite3 **db)
+{
+	sqlite3_stmt *st = NULL;
+
+	assert_int_equal(sqlite3_open_v2(fx.db, db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	if (sqlite3_prepare_v2(*db, sql, -1, &st, NULL) != SQLITE_OK)
+		fail_msg("%s: %s", sql, sqlite3_errmsg(*db));
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	return st;
+}
+
+static void query_done(sqlite3 *db, sqlite3_stmt *st)
+{
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+}
+
 static int64_t query_int(const char *sql)
 {
 	sqlite3 *db = NULL;
-	sqlite3_stmt *st = NULL;
-	int64_t v;
+	sqlite3_stmt *st = query_row(sql, &db);
+	int64_t v = sqlite3_column_int64(st, 0);
 
-	assert_int_equal(sqlite3_open_v2(fx.db, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-		fail_msg("%s: %s", sql, sqlite3_errmsg(db));
-	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	sqlite3_close(db);
+	query_done(db, st);
 	return v;
 }
 
@@ -200,16 +213,13 @@ static int64_t query_int(const char *sql)
 static void query_text(const char *sql, char *buf, size_t size)
 {
 	sqlite3 *db = NULL;
-	sqlite3_stmt *st = NULL;
+	sqlite3_stmt *st = query_row(sql, &db);
+	const unsigned char *t = sqlite3_column_text(st, 0);
 
-	assert_int_equal(sqlite3_open_v2(fx.db, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-		fail_msg("%s: %s", sql, sqlite3_errmsg(db));
-	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	snprintf(buf, size, "%s", sqlite3_column_text(st, 0) ? (const char *)sqlite3_column_text(st, 0) : "");
-	sqlite3_finalize(st);
-	sqlite3_close(db);
+	snprintf(buf, size, "%s", t ? (const char *)t : "");
+	query_done(db, st);
 }
+
 
 /* How often TEXT is on stderr. */
 static int told_times(const char *text)
