@@ -563,6 +563,30 @@ static void identity_forget(struct store *s)
  * always.  The indexes are made again from their own SQL in sqlite_schema, so
  * that they stay what the migrations made.
  */
+/* A copy of the SQL that made index NAME into *OUT.  Returns 0 or -1. */
+static int index_sql(struct store *s, const char *name, char **out)
+{
+	sqlite3_stmt *st = s->stmt[Q_INDEX_SQL];
+	const unsigned char *sql;
+	int rc;
+
+	if (bind_text(s, Q_INDEX_SQL, 0, name))
+		return fail_stmt(s, Q_INDEX_SQL);
+	rc = sqlite3_step(st);
+	sql = rc == SQLITE_ROW ? sqlite3_column_text(st, 0) : NULL;
+	*out = sql ? strdup((const char *)sql) : NULL;
+	sqlite3_reset(st);
+	if (*out != NULL)
+		return 0;
+	if (rc == SQLITE_DONE)
+		snprintf(s->err, sizeof(s->err), "internal: identity index %s not in the schema", name);
+	else if (rc == SQLITE_ROW) /* the text or its copy not allocated */
+		snprintf(s->err, sizeof(s->err), "out of memory");
+	else
+		return fail_stmt(s, Q_INDEX_SQL);
+	return -1;
+}
+
 int store_identity_defer(struct store *s, int ledger, int64_t file_bytes)
 {
 	enum stmt_id q = ledger ? Q_EVENT_EMPTY : Q_STMT_EMPTY;
@@ -577,29 +601,11 @@ int store_identity_defer(struct store *s, int ledger, int64_t file_bytes)
 		return fail_stmt(s, q);
 	if (!empty)
 		return 0;
-	for (i = 0; i < IDENTITY_INDEXES; i++) {
-		sqlite3_stmt *st = s->stmt[Q_INDEX_SQL];
-
-		if (bind_text(s, Q_INDEX_SQL, 0, identity_index[ledger][i]))
-			return fail_stmt(s, Q_INDEX_SQL);
-		rc = sqlite3_step(st);
-		if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) == SQLITE_TEXT)
-			s->identity_sql[i] = strdup((const char *)sqlite3_column_text(st, 0));
-		sqlite3_reset(st);
-		if (rc == SQLITE_DONE) {
+	for (i = 0; i < IDENTITY_INDEXES; i++)
+		if (index_sql(s, identity_index[ledger][i], &s->identity_sql[i])) {
 			identity_forget(s);
-			snprintf(s->err, sizeof(s->err), "internal: identity index %s not in the schema",
-				 identity_index[ledger][i]);
 			return -1;
 		}
-		if (rc != SQLITE_ROW || s->identity_sql[i] == NULL) {
-			identity_forget(s);
-			if (rc != SQLITE_ROW)
-				return fail_stmt(s, Q_INDEX_SQL);
-			snprintf(s->err, sizeof(s->err), "out of memory");
-			return -1;
-		}
-	}
 	if (sqlite3_exec(s->db, identity_drop[ledger], NULL, NULL, NULL) != SQLITE_OK) {
 		identity_forget(s);
 		return fail_db(s, "cannot drop the identity indexes for the load");
